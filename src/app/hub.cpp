@@ -1,0 +1,64 @@
+#include "app/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include "dicom/dimse_server.h"
+#include "http/http_server.h"
+#include "index/archive_index.h"
+#include "services/exam_service.h"
+#include "services/ingest_service.h"
+#include "storage/fs_blob_store.h"
+
+namespace dualread {
+
+struct Hub::Impl {
+  HubConfig config;
+  std::unique_ptr<FsBlobStore> blobs;
+  std::unique_ptr<ArchiveIndex> index;
+  std::unique_ptr<IngestService> ingest;
+  std::unique_ptr<ExamService> exams;
+  std::unique_ptr<HubServices> services;
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<DimseServer> dimse;
+};
+
+Hub::Hub(HubConfig config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+
+Hub::~Hub() { stop(); }
+
+void Hub::start() {
+  auto& c = impl_->config;
+  std::filesystem::create_directories(c.data_dir);
+  impl_->blobs = std::make_unique<FsBlobStore>(c.data_dir);
+  if (int n = impl_->blobs->cleanStaging())
+    spdlog::info("Removed {} partial receptions left by an interrupted run (never acknowledged)",
+                 n);
+  impl_->index = std::make_unique<ArchiveIndex>((c.data_dir / "index.sqlite").string());
+  IngestOptions opts;
+  opts.accepted_sop_classes = {c.accepted_sop_classes.begin(), c.accepted_sop_classes.end()};
+  opts.max_object_bytes = c.max_object_bytes;
+  opts.completeness = c.completeness;
+  impl_->ingest = std::make_unique<IngestService>(*impl_->blobs, *impl_->index, opts);
+  impl_->exams = std::make_unique<ExamService>(*impl_->index);
+  impl_->services = std::make_unique<HubServices>(
+      HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams});
+  auto totals = impl_->index->totals();
+  spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
+               c.data_dir.string(), totals.women, totals.studies, totals.instances,
+               totals.bytes >> 20, totals.quarantined);
+  impl_->http = std::make_unique<HttpServer>(*impl_->services);
+  impl_->http->start();
+  impl_->dimse = std::make_unique<DimseServer>(*impl_->services);
+  impl_->dimse->start();
+}
+
+void Hub::stop() {
+  if (impl_->dimse) impl_->dimse->stop();
+  if (impl_->http) impl_->http->stop();
+  impl_->dimse.reset();
+  impl_->http.reset();
+}
+
+uint16_t Hub::httpPort() const { return impl_->http ? impl_->http->port() : 0; }
+
+}  // namespace dualread

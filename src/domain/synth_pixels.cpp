@@ -1,0 +1,359 @@
+#include "domain/synth_pixels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+// Portability note: only +, -, *, / and sqrt are used on floating point values (all correctly
+// rounded by IEEE 754), never libm transcendental functions whose last bit differs between C
+// libraries, so a seed draws the same pixels everywhere.
+
+namespace dualread::synth {
+namespace {
+
+float smoothstep(float e0, float e1, float x) {
+  float t = (x - e0) / (e1 - e0);
+  t = std::clamp(t, 0.0f, 1.0f);
+  return t * t * (3.0f - 2.0f * t);
+}
+
+float fade(float t) { return t * t * (3.0f - 2.0f * t); }
+
+uint64_t hash64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// One octave of 2-D value noise over breast space [-1, 2] x [-1, 2], sampled on an axis-aligned
+// affine image grid. Column lookups are precomputed once per image and each image row first
+// interpolates the two grid rows it falls between, so a pixel costs one lerp per octave.
+class NoiseOctave {
+ public:
+  NoiseOctave(uint64_t seed, float cells_u, float cells_v, float weight)
+      : cells_u_(cells_u), cells_v_(cells_v), weight_(weight) {
+    width_ = static_cast<int>(3.0f * cells_u) + 3;
+    height_ = static_cast<int>(3.0f * cells_v) + 3;
+    grid_.resize(static_cast<size_t>(width_) * height_);
+    Rng rng(seed);
+    for (float& g : grid_) g = static_cast<float>(rng.next() >> 40) * (1.0f / 16777216.0f);
+    row_.resize(width_);
+  }
+
+  float weight() const { return weight_; }
+
+  // u of every image column.
+  void prepareColumns(const std::vector<float>& u) {
+    index_.resize(u.size());
+    frac_.resize(u.size());
+    for (size_t x = 0; x < u.size(); ++x) {
+      const float t = std::clamp((u[x] + 1.0f) * cells_u_, 0.0f, static_cast<float>(width_ - 2));
+      const int i = std::min(static_cast<int>(t), width_ - 2);
+      index_[x] = i;
+      frac_[x] = fade(t - static_cast<float>(i));
+    }
+  }
+
+  void prepareRow(float v) {
+    const float t = std::clamp((v + 1.0f) * cells_v_, 0.0f, static_cast<float>(height_ - 2));
+    const int j = std::min(static_cast<int>(t), height_ - 2);
+    const float f = fade(t - static_cast<float>(j));
+    const float* a = &grid_[static_cast<size_t>(j) * width_];
+    const float* b = a + width_;
+    for (int i = 0; i < width_; ++i) row_[i] = a[i] + (b[i] - a[i]) * f;
+  }
+
+  float at(int x) const {
+    const int i = index_[x];
+    return row_[i] + (row_[i + 1] - row_[i]) * frac_[x];
+  }
+
+ private:
+  float cells_u_, cells_v_, weight_;
+  int width_ = 0, height_ = 0;
+  std::vector<float> grid_;
+  std::vector<float> row_;
+  std::vector<int> index_;
+  std::vector<float> frac_;
+};
+
+// Breast geometry, drawn once per anatomy seed so that every round shows the same breast.
+struct Anatomy {
+  float a, b, v0, shear;           // half-ellipse from the chest wall (u = 0)
+  float nipple_r;
+  float pect_w, pect_h;            // pectoral triangle (MLO)
+  float threshold;                 // fibroglandular threshold from density
+  bool calcifications;
+  float calc_u, calc_v;
+  int calc_count;
+  uint64_t calc_seed;
+};
+
+Anatomy drawAnatomy(const MammoPixelSpec& spec) {
+  Rng rng(spec.anatomy_seed);
+  auto between = [&](float lo, float hi) {
+    return lo + (hi - lo) * static_cast<float>(rng.uniform());
+  };
+  Anatomy an{};
+  const bool mlo = spec.view == ViewKind::kMLO;
+  an.a = mlo ? between(0.62f, 0.86f) : between(0.55f, 0.82f);
+  an.b = mlo ? between(0.40f, 0.47f) : between(0.34f, 0.44f);
+  an.v0 = mlo ? between(0.50f, 0.56f) : between(0.47f, 0.53f);
+  an.shear = mlo ? between(0.05f, 0.14f) : between(-0.03f, 0.03f);
+  an.nipple_r = between(0.018f, 0.03f);
+  an.pect_w = between(0.22f, 0.36f);
+  an.pect_h = between(0.45f, 0.65f);
+  static constexpr float kThreshold[] = {0.70f, 0.61f, 0.52f, 0.44f};
+  an.threshold = kThreshold[std::clamp(spec.density, 0, 3)];
+  an.calcifications = rng.chance(0.25);
+  // A cluster somewhere in the central, glandular part of the breast.
+  an.calc_u = between(0.15f, 0.55f) * an.a;
+  an.calc_v = an.v0 + an.shear * an.calc_u + between(-0.45f, 0.45f) * an.b;
+  an.calc_count = static_cast<int>(rng.range(3, 9));
+  an.calc_seed = rng.next();
+  return an;
+}
+
+}  // namespace
+
+void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
+  if (spec.rows <= 0 || spec.cols <= 0 ||
+      out.size() != static_cast<size_t>(spec.rows) * static_cast<size_t>(spec.cols)) {
+    throw std::invalid_argument("renderMammogram: buffer size does not match rows x cols");
+  }
+  if (spec.bits_stored < 8 || spec.bits_stored > 16) {
+    throw std::invalid_argument("renderMammogram: bits_stored must be within [8, 16]");
+  }
+  const Anatomy an = drawAnatomy(spec);
+  const bool mlo = spec.view == ViewKind::kMLO;
+  const float max_value = static_cast<float>((1 << spec.bits_stored) - 1);
+  const int rows = spec.rows;
+  const int cols = spec.cols;
+
+  // Extra views show a magnified part of the same breast.
+  Rng view_rng(spec.noise_seed ^ 0x5A00A1ULL);
+  float zoom = 1.0f, uc = 0.5f, vc = 0.5f;
+  if (spec.modifier != ViewModifier::kNone) {
+    zoom = spec.modifier == ViewModifier::kMag ? 1.8f : 1.35f;
+    uc = 0.30f + 0.20f * static_cast<float>(view_rng.uniform());
+    vc = an.v0 + an.shear * uc + (static_cast<float>(view_rng.uniform()) - 0.5f) * 0.3f;
+  }
+
+  std::vector<float> u(cols);
+  for (int x = 0; x < cols; ++x) {
+    const float ui = spec.laterality == 'L' ? (static_cast<float>(x) + 0.5f) / cols
+                                            : (static_cast<float>(cols - x) - 0.5f) / cols;
+    u[x] = uc + (ui - 0.5f) / zoom;
+  }
+
+  // Octaves: coarse lobules, then finer structures stretched along u (ducts and ligaments run
+  // from the nipple to the chest wall). Aspect ~0.8 makes cells roughly square physically.
+  std::vector<NoiseOctave> octaves;
+  const float kBase = 3.0f;
+  const float weights[] = {1.0f, 0.65f, 0.42f, 0.27f, 0.17f, 0.10f, 0.06f};
+  for (int k = 0; k < 7; ++k) {
+    const float f = kBase * static_cast<float>(1 << k);
+    const float stretch = k >= 2 && k <= 4 ? 0.45f : 1.0f;
+    octaves.emplace_back(hash64(spec.anatomy_seed + 0x100 + k), f * 0.8f * stretch, f,
+                         weights[k]);
+  }
+  float weight_sum = 0.0f;
+  for (auto& o : octaves) {
+    o.prepareColumns(u);
+    weight_sum += o.weight();
+  }
+  const float inv_weight_sum = 1.0f / weight_sum;
+  // Antialiased skin edge about 1.5 pixels wide.
+  const float edge = 1.5f / (an.a * static_cast<float>(cols) * zoom);
+
+  for (int y = 0; y < rows; ++y) {
+    const float vi = (static_cast<float>(y) + 0.5f) / rows;
+    const float v = vc + (vi - 0.5f) / zoom;
+    for (auto& o : octaves) o.prepareRow(v);
+    const float bg = 0.018f * (1.0f + 0.3f * vi);
+    uint16_t* line = out.data() + static_cast<size_t>(y) * cols;
+    uint64_t noise_state = hash64(spec.noise_seed + static_cast<uint64_t>(y) * 0x9E37ULL);
+
+    for (int x = 0; x < cols; ++x) {
+      const float uu = u[x];
+      const float vs = v - an.v0 - an.shear * uu;
+      const float ue = uu > 0.0f ? uu / an.a : 0.0f;
+      const float ve = vs / an.b;
+      float d = std::sqrt(ue * ue + ve * ve);
+      // Nipple: a small bump at the apex of the ellipse.
+      const float nu = (uu - an.a) / an.nipple_r;
+      const float nv = vs / an.nipple_r;
+      if (nu > -2.0f && nu < 2.0f && nv > -2.0f && nv < 2.0f) {
+        d = std::min(d, 0.97f + 0.03f * std::sqrt(nu * nu + nv * nv));
+      }
+      // MLO: the axilla and the pectoral muscle run up to the top of the image.
+      float pect_t = 2.0f;
+      if (mlo) {
+        pect_t = std::max(uu, 0.0f) / an.pect_w + std::max(v, 0.0f) / an.pect_h;
+        d = std::min(d, pect_t / 1.15f);
+      }
+
+      float value = bg;
+      if (d < 1.0f + edge) {
+        float n = 0.0f;
+        for (const auto& o : octaves) n += o.weight() * o.at(x);
+        n *= inv_weight_sum;
+        const float lobe = octaves[0].at(x);
+        const float fine = octaves[5].at(x);
+        const float contrast = (n - 0.5f) * 2.6f + 0.5f;
+        // Fibroglandular tissue lies centrally, behind a layer of subcutaneous fat.
+        const float central = smoothstep(0.96f, 0.55f, d);
+        const float gland =
+            smoothstep(an.threshold - 0.1f, an.threshold + 0.1f, contrast * (0.62f + 0.5f * central)) *
+            smoothstep(0.0f, 0.35f, central);
+        float tissue = 0.29f + 0.06f * (lobe - 0.5f) + 0.42f * gland + 0.08f * (fine - 0.5f);
+        tissue *= 1.0f - 0.22f * smoothstep(0.72f, 0.985f, d);  // thinner at the periphery
+        if (mlo) {
+          const float muscle = smoothstep(1.03f, 0.97f, pect_t);
+          const float pect = 0.60f + 0.10f * (1.0f - std::min(pect_t, 1.0f)) +
+                             0.06f * (octaves[2].at(x) - 0.5f);
+          tissue += (pect - tissue) * muscle;
+        }
+        // Skin line: a thin brighter rim just inside the boundary.
+        const float rim = smoothstep(0.972f, 0.988f, d) * smoothstep(1.0f + edge, 0.995f, d);
+        tissue += (0.44f - tissue) * rim * 0.8f;
+        const float alpha = smoothstep(1.0f + edge, 1.0f - edge, d);
+        value = bg + (tissue - bg) * alpha;
+      }
+      if (spec.modifier == ViewModifier::kSpot) {
+        // Outside the small spot paddle the breast is thicker and less sharp.
+        const float px = (static_cast<float>(x) + 0.5f) / cols - 0.5f;
+        const float py = (vi - 0.5f) * static_cast<float>(rows) / cols;
+        const float r = std::sqrt(px * px + py * py);
+        const float outside = smoothstep(0.30f, 0.32f, r);
+        value = value - (value - bg) * 0.35f * outside;
+        value += 0.05f * smoothstep(0.30f, 0.31f, r) * smoothstep(0.32f, 0.31f, r);
+      }
+      if (spec.for_processing) value = 0.15f + 0.45f * value;
+
+      // Quantum noise: triangular approximation of a Gaussian, sigma grows with sqrt(signal).
+      noise_state = noise_state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const uint64_t h = noise_state ^ (noise_state >> 29);
+      const float r1 = static_cast<float>((h >> 16) & 0xFFFF) * (1.0f / 65536.0f);
+      const float r2 = static_cast<float>((h >> 40) & 0xFFFF) * (1.0f / 65536.0f);
+      const float sigma = 0.012f * std::sqrt(value) + 0.004f;
+      value += (r1 + r2 - 1.0f) * 2.45f * sigma;
+      const float scaled = std::clamp(value, 0.0f, 1.0f) * max_value + 0.5f;
+      line[x] = static_cast<uint16_t>(scaled);
+    }
+  }
+
+  // Microcalcifications: a few bright specks that stay in place from one round to the next.
+  if (an.calcifications && !spec.for_processing) {
+    Rng calc(an.calc_seed);
+    const float radius = std::max(1.0f, 0.0012f * static_cast<float>(rows) * zoom);
+    for (int i = 0; i < an.calc_count; ++i) {
+      const float cu = an.calc_u + (static_cast<float>(calc.uniform()) - 0.5f) * 0.05f;
+      const float cv = an.calc_v + (static_cast<float>(calc.uniform()) - 0.5f) * 0.05f;
+      const float ui = (cu - uc) * zoom + 0.5f;
+      const float vi = (cv - vc) * zoom + 0.5f;
+      const float cx = spec.laterality == 'L' ? ui * cols - 0.5f : cols - 0.5f - ui * cols;
+      const float cy = vi * rows - 0.5f;
+      const float r = radius * (0.6f + 0.8f * static_cast<float>(calc.uniform()));
+      const int x0 = std::max(0, static_cast<int>(cx - r - 1));
+      const int x1 = std::min(cols - 1, static_cast<int>(cx + r + 1));
+      const int y0 = std::max(0, static_cast<int>(cy - r - 1));
+      const int y1 = std::min(rows - 1, static_cast<int>(cy + r + 1));
+      for (int yy = y0; yy <= y1; ++yy) {
+        for (int xx = x0; xx <= x1; ++xx) {
+          const float dx = (static_cast<float>(xx) - cx) / r;
+          const float dy = (static_cast<float>(yy) - cy) / r;
+          const float w = smoothstep(1.0f, 0.4f, std::sqrt(dx * dx + dy * dy));
+          uint16_t& p = out[static_cast<size_t>(yy) * cols + xx];
+          const float boosted = static_cast<float>(p) + 0.28f * max_value * w;
+          p = static_cast<uint16_t>(std::min(boosted, max_value));
+        }
+      }
+    }
+  }
+}
+
+void renderUltrasound(const UltrasoundPixelSpec& spec, std::span<uint8_t> out) {
+  if (spec.rows <= 0 || spec.cols <= 0 ||
+      out.size() != static_cast<size_t>(spec.rows) * static_cast<size_t>(spec.cols)) {
+    throw std::invalid_argument("renderUltrasound: buffer size does not match rows x cols");
+  }
+  const int rows = spec.rows;
+  const int cols = spec.cols;
+  Rng rng(spec.seed);
+  const float apex_x = 0.5f * cols;
+  const float apex_y = 0.04f * rows;
+  const float r0 = 0.06f * rows;
+  const float r1 = 0.93f * rows;
+  const float tan_half = 0.62f + 0.12f * static_cast<float>(rng.uniform());
+  const float skin = 0.05f * rows;
+  const float fat_end = (0.18f + 0.12f * static_cast<float>(rng.uniform())) * rows;
+  const float gland_end = (0.55f + 0.15f * static_cast<float>(rng.uniform())) * rows;
+  const bool lesion = rng.chance(0.5);
+  const float lx = apex_x + (static_cast<float>(rng.uniform()) - 0.5f) * 0.3f * cols;
+  const float ly = fat_end + (gland_end - fat_end) * (0.3f + 0.4f * static_cast<float>(rng.uniform()));
+  const float lrx = (0.05f + 0.05f * static_cast<float>(rng.uniform())) * cols;
+  const float lry = lrx * (0.55f + 0.2f * static_cast<float>(rng.uniform()));
+
+  NoiseOctave layers(rng.next(), 1.5f, 6.0f, 1.0f);
+  std::vector<float> u(cols);
+  for (int x = 0; x < cols; ++x) u[x] = static_cast<float>(x) / cols;
+  layers.prepareColumns(u);
+
+  std::vector<float> previous(cols, 1.0f);
+  uint64_t state = hash64(spec.seed);
+  for (int y = 0; y < rows; ++y) {
+    layers.prepareRow(static_cast<float>(y) / rows);
+    uint8_t* line = out.data() + static_cast<size_t>(y) * cols;
+    float left = 1.0f;
+    for (int x = 0; x < cols; ++x) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const uint64_t h = state ^ (state >> 29);
+      const float a = static_cast<float>((h >> 16) & 0xFFFF) * (1.0f / 65536.0f);
+      const float b = static_cast<float>((h >> 40) & 0xFFFF) * (1.0f / 65536.0f);
+      // Speckle: a chi-square-like multiplicative pattern, elongated laterally and axially.
+      float speckle = 1.5f * (a * a + b * b);
+      speckle = 0.4f * speckle + 0.35f * left + 0.25f * previous[x];
+      left = speckle;
+      previous[x] = speckle;
+
+      const float dx = static_cast<float>(x) - apex_x;
+      const float dy = static_cast<float>(y) - apex_y;
+      const float r = std::sqrt(dx * dx + dy * dy);
+      float value = 2.0f;  // surround is not pure zero: real scanners never output flat black
+      if (dy > 0.0f && std::abs(dx) <= dy * tan_half && r >= r0 && r <= r1) {
+        const float depth = r - r0;
+        float echo;
+        if (depth < skin) {
+          echo = 170.0f;
+        } else if (depth < fat_end) {
+          echo = 60.0f;
+        } else if (depth < gland_end) {
+          echo = 95.0f + 70.0f * layers.at(x);
+        } else {
+          // Pectoral muscle: striated bands.
+          echo = 80.0f + 40.0f * layers.at(x) * (static_cast<int>(depth / 9.0f) % 2 == 0);
+        }
+        if (lesion) {
+          const float ex = (static_cast<float>(x) - lx) / lrx;
+          const float ey = (static_cast<float>(y) - ly) / lry;
+          const float e = ex * ex + ey * ey;
+          if (e < 1.0f) echo = 12.0f;
+          // Posterior acoustic enhancement behind a cyst.
+          if (std::abs(ex) < 1.0f && static_cast<float>(y) > ly && e >= 1.0f) echo *= 1.3f;
+        }
+        const float gain = 1.0f - 0.45f * (r / r1);
+        value = echo * speckle * gain;
+        // Depth ticks every 1/16 of the field along the right edge of the sector.
+        if (std::abs(dx - dy * tan_half) < 2.0f && static_cast<int>(r) % (rows / 16) < 2) {
+          value = 230.0f;
+        }
+      }
+      line[x] = static_cast<uint8_t>(std::clamp(value, 0.0f, 255.0f));
+    }
+  }
+}
+
+}  // namespace dualread::synth

@@ -1,0 +1,28 @@
+#pragma once
+// HttpServer: the hub's HTTP door (Boost.Beast) — /healthz, DICOMweb under /dicomweb
+// (QIDO-RS, WADO-RS, STOW-RS per PS3.18) and the REST API under /api. Owned by app/Hub;
+// start() binds and serves on its own threads, stop() closes and joins. Thread-safe.
+
+#include <cstdint>
+#include <memory>
+
+#include "services/hub_services.h"
+
+namespace dualread {
+
+class HttpServer {
+ public:
+  explicit HttpServer(HubServices& services);
+  ~HttpServer();
+  // Binds config.bind_address:config.http_port (0 = any free port). Throws std::runtime_error
+  // with a sentence when the port cannot be bound.
+  void start();
+  void stop();
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dualread

@@ -1,0 +1,20 @@
+#pragma once
+// HubServices: the application services one running hub shares between its network doors
+// (HTTP, DIMSE). Owned by app/Hub; the doors hold a reference for their lifetime. Each member
+// is thread-safe.
+
+#include "services/exam_service.h"
+#include "services/hub_config.h"
+#include "services/ingest_service.h"
+
+namespace dualread {
+
+struct HubServices {
+  const HubConfig& config;
+  BlobStore& blobs;
+  ArchiveIndex& index;
+  IngestService& ingest;
+  ExamService& exams;
+};
+
+}  // namespace dualread

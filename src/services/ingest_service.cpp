@@ -1,0 +1,188 @@
+#include "services/ingest_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "dicom/instance_reader.h"
+#include "domain/view_classifier.h"
+#include "services/view_json.h"
+#include "storage/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace dualread {
+namespace {
+
+std::string nowIso() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void removeQuietly(const fs::path& p) {
+  std::error_code ec;
+  fs::remove(p, ec);
+}
+
+}  // namespace
+
+const char* toString(IngestStatus s) {
+  switch (s) {
+    case IngestStatus::kStored: return "stored";
+    case IngestStatus::kAlreadyStored: return "already-stored";
+    case IngestStatus::kConflict: return "conflict";
+    case IngestStatus::kQuarantined: return "quarantined";
+    case IngestStatus::kRejected: return "rejected";
+    default: return "failed";
+  }
+}
+
+std::string IngestSource::describe() const {
+  std::string s = door;
+  if (!sender.empty()) s += " from " + sender;
+  if (!peer.empty()) s += " at " + peer;
+  return s;
+}
+
+IngestService::IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOptions options)
+    : blobs_(blobs), index_(index), options_(std::move(options)) {
+  if (options_.accepted_sop_classes.empty())
+    options_.accepted_sop_classes = defaultAcceptedSopClasses();
+}
+
+IngestResult IngestService::ingestBytes(std::string_view bytes, const IngestSource& source) {
+  const fs::path staged = blobs_.newStagingPath();
+  {
+    std::FILE* f = std::fopen(staged.c_str(), "wb");
+    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+      if (f) std::fclose(f);
+      removeQuietly(staged);
+      ++counters_.failed;
+      return {IngestStatus::kFailed, "the hub could not write the object to disk; retry later",
+              {}, -1};
+    }
+    std::fclose(f);
+  }
+  return ingestStagedFile(staged, source, sha256Hex(bytes));
+}
+
+IngestResult IngestService::ingestStagedFile(const fs::path& staged, const IngestSource& source,
+                                             const std::string& known_sha256) {
+  IngestResult r;
+  std::error_code ec;
+  const uint64_t size = fs::file_size(staged, ec);
+  if (ec) {
+    ++counters_.failed;
+    return {IngestStatus::kFailed, "received object vanished before it could be stored", {}, -1};
+  }
+  if (size > options_.max_object_bytes) {
+    removeQuietly(staged);
+    ++counters_.rejected;
+    r.status = IngestStatus::kRejected;
+    r.message = "the object is " + std::to_string(size) + " bytes, above the hub's limit of " +
+                std::to_string(options_.max_object_bytes) + " bytes; nothing stored";
+    spdlog::warn("Refused an object sent by {}: {}", source.describe(), r.message);
+    return r;
+  }
+  try {
+    r.summary = readInstanceSummary(staged, options_.accepted_sop_classes);
+  } catch (const DicomRejected& e) {
+    removeQuietly(staged);
+    ++counters_.rejected;
+    r.status = IngestStatus::kRejected;
+    r.rejected_kind = static_cast<int>(e.kind());
+    r.message = e.what();
+    spdlog::warn("Refused an object sent by {}: {}", source.describe(), r.message);
+    return r;
+  }
+
+  StoredInstance rec;
+  rec.summary = r.summary;
+  rec.source = source.describe();
+  rec.received_at = nowIso();
+  const ViewClassification view = classifyView(r.summary);
+  rec.view_code = view.code;
+  rec.view_role = toString(view.role);
+  rec.view_json = toJson(view).dump();
+  try {
+    BlobInfo blob = blobs_.adopt(staged, known_sha256);
+    rec.blob_key = blob.key;
+    rec.sha256 = blob.key;
+    rec.size = blob.size;
+  } catch (const std::exception& e) {
+    removeQuietly(staged);
+    ++counters_.failed;
+    spdlog::error("Could not store instance {} from {}: {}", r.summary.sop_instance_uid,
+                  source.describe(), e.what());
+    return {IngestStatus::kFailed,
+            "the hub could not store the object on disk; nothing acknowledged, retry later",
+            r.summary, -1};
+  }
+
+  const CompletenessRule rule = options_.completeness;
+  auto recompute = [&rule](const std::vector<ExamImageRow>& rows,
+                           const std::vector<std::string>& extra) {
+    std::vector<ExamImage> images;
+    images.reserve(rows.size());
+    for (const auto& row : rows) {
+      images.push_back({row.sop_uid, row.series_uid,
+                        viewFromJson(nlohmann::json::parse(row.view_json, nullptr, false))});
+    }
+    ExamAssessment a = assessExam(images, rule, extra);
+    return ExamUpdate{toString(a.status), toJson(a).dump()};
+  };
+
+  RecordResult rr;
+  try {
+    rr = index_.recordInstance(rec, recompute);
+  } catch (const std::exception& e) {
+    ++counters_.failed;
+    spdlog::error("Could not index instance {} from {}: {}", r.summary.sop_instance_uid,
+                  source.describe(), e.what());
+    // The blob may now be unreferenced; fsck reports it as an orphan and it is harmless.
+    return {IngestStatus::kFailed,
+            "the hub could not record the object in its index; nothing acknowledged, retry later",
+            r.summary, -1};
+  }
+  switch (rr.outcome) {
+    case RecordOutcome::kInserted:
+      r.status = IngestStatus::kStored;
+      r.message = "stored";
+      ++counters_.stored;
+      counters_.bytes += rec.size;
+      spdlog::debug("Stored {} {} of study {} ({} bytes) from {}", view.code,
+                    r.summary.sop_instance_uid, r.summary.study_instance_uid, rec.size,
+                    source.describe());
+      break;
+    case RecordOutcome::kSameBytes:
+      r.status = IngestStatus::kAlreadyStored;
+      r.message = rr.detail;
+      ++counters_.duplicates;
+      spdlog::info("Instance {} from {} was already stored with the same content; accepted, "
+                   "no duplicate kept",
+                   r.summary.sop_instance_uid, source.describe());
+      break;
+    case RecordOutcome::kConflict:
+      r.status = IngestStatus::kConflict;
+      r.message = rr.detail;
+      ++counters_.conflicts;
+      spdlog::warn("Conflict on instance {} from {}: {}", r.summary.sop_instance_uid,
+                   source.describe(), rr.detail);
+      break;
+    case RecordOutcome::kIdentityConflict:
+      r.status = IngestStatus::kQuarantined;
+      r.message = rr.detail;
+      ++counters_.quarantined;
+      spdlog::warn("Quarantined instance {} from {}: {}", r.summary.sop_instance_uid,
+                   source.describe(), rr.detail);
+      break;
+  }
+  return r;
+}
+
+}  // namespace dualread

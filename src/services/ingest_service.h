@@ -1,0 +1,80 @@
+#pragma once
+// IngestService: the one door behind every way an object reaches the hub (DIMSE C-STORE,
+// STOW-RS, gateway uploads). It validates, stores durably, indexes and assembles the exam, and
+// answers with an outcome both doors translate into their protocol's status. Thread-safe: the
+// blob store and index are; the service itself holds only configuration.
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "domain/exam_assessment.h"
+#include "domain/instance_summary.h"
+#include "index/archive_index.h"
+#include "storage/blob_store.h"
+
+namespace dualread {
+
+struct IngestSource {
+  std::string door;    // "DIMSE", "STOW-RS"
+  std::string sender;  // calling AE title or user, may be empty
+  std::string peer;    // remote address
+  std::string describe() const;
+};
+
+enum class IngestStatus {
+  kStored,         // new, stored and indexed
+  kAlreadyStored,  // same UID and same bytes: success, no duplicate
+  kConflict,       // same UID, other bytes: quarantined
+  kQuarantined,    // identity conflict with its study: quarantined
+  kRejected,       // invalid input: nothing stored
+  kFailed,         // the hub could not store it (disk, index): nothing acknowledged
+};
+
+struct IngestResult {
+  IngestStatus status = IngestStatus::kFailed;
+  std::string message;  // sentence for the sender and the log
+  InstanceSummary summary;
+  int rejected_kind = -1;  // DicomRejected::Kind when kRejected
+  bool ok() const { return status == IngestStatus::kStored || status == IngestStatus::kAlreadyStored; }
+};
+
+struct IngestOptions {
+  std::set<std::string> accepted_sop_classes;  // empty = defaults
+  uint64_t max_object_bytes = 2ull << 30;
+  CompletenessRule completeness;
+};
+
+class IngestService {
+ public:
+  IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOptions options);
+
+  // Takes ownership of a file written in the blob store's staging area (it is moved into the
+  // store or deleted). `known_sha256` may be empty.
+  IngestResult ingestStagedFile(const std::filesystem::path& staged, const IngestSource& source,
+                                const std::string& known_sha256 = {});
+  // Stores a complete Part-10 object held in memory.
+  IngestResult ingestBytes(std::string_view bytes, const IngestSource& source);
+
+  BlobStore& blobs() { return blobs_; }
+  ArchiveIndex& index() { return index_; }
+  const IngestOptions& options() const { return options_; }
+
+  struct Counters {
+    std::atomic<uint64_t> stored{0}, duplicates{0}, conflicts{0}, quarantined{0}, rejected{0},
+        failed{0}, bytes{0};
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  BlobStore& blobs_;
+  ArchiveIndex& index_;
+  IngestOptions options_;
+  Counters counters_;
+};
+
+const char* toString(IngestStatus s);
+
+}  // namespace dualread
