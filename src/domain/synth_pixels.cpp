@@ -32,10 +32,12 @@ uint64_t hash64(uint64_t x) {
 // interpolates the two grid rows it falls between, so a pixel costs one lerp per octave.
 class NoiseOctave {
  public:
-  NoiseOctave(uint64_t seed, float cells_u, float cells_v, float weight)
-      : cells_u_(cells_u), cells_v_(cells_v), weight_(weight) {
-    width_ = static_cast<int>(3.0f * cells_u) + 3;
-    height_ = static_cast<int>(3.0f * cells_v) + 3;
+  NoiseOctave(uint64_t seed, float cells_u, float cells_v, float weight, float offset_u = 0.0f,
+              float offset_v = 0.0f)
+      : cells_u_(cells_u), cells_v_(cells_v), weight_(weight), offset_u_(offset_u),
+        offset_v_(offset_v) {
+    width_ = static_cast<int>(3.0f * cells_u) + 4;
+    height_ = static_cast<int>(3.0f * cells_v) + 4;
     grid_.resize(static_cast<size_t>(width_) * height_);
     Rng rng(seed);
     for (float& g : grid_) g = static_cast<float>(rng.next() >> 40) * (1.0f / 16777216.0f);
@@ -49,7 +51,7 @@ class NoiseOctave {
     index_.resize(u.size());
     frac_.resize(u.size());
     for (size_t x = 0; x < u.size(); ++x) {
-      const float t = std::clamp((u[x] + 1.0f) * cells_u_, 0.0f, static_cast<float>(width_ - 2));
+      const float t = std::clamp((u[x] + 1.0f) * cells_u_ + offset_u_, 0.0f, static_cast<float>(width_ - 2));
       const int i = std::min(static_cast<int>(t), width_ - 2);
       index_[x] = i;
       frac_[x] = fade(t - static_cast<float>(i));
@@ -57,7 +59,7 @@ class NoiseOctave {
   }
 
   void prepareRow(float v) {
-    const float t = std::clamp((v + 1.0f) * cells_v_, 0.0f, static_cast<float>(height_ - 2));
+    const float t = std::clamp((v + 1.0f) * cells_v_ + offset_v_, 0.0f, static_cast<float>(height_ - 2));
     const int j = std::min(static_cast<int>(t), height_ - 2);
     const float f = fade(t - static_cast<float>(j));
     const float* a = &grid_[static_cast<size_t>(j) * width_];
@@ -71,7 +73,7 @@ class NoiseOctave {
   }
 
  private:
-  float cells_u_, cells_v_, weight_;
+  float cells_u_, cells_v_, weight_, offset_u_, offset_v_;
   int width_ = 0, height_ = 0;
   std::vector<float> grid_;
   std::vector<float> row_;
@@ -81,10 +83,12 @@ class NoiseOctave {
 
 // Breast geometry, drawn once per anatomy seed so that every round shows the same breast.
 struct Anatomy {
-  float a, b, v0, shear;           // half-ellipse from the chest wall (u = 0)
+  float a;              // depth from the chest wall (u = 0) to the nipple
+  float b_top, b_bot;   // vertical half-extents above and below the nipple line
+  float v0, shear;      // nipple line height and its droop with depth
   float nipple_r;
-  float pect_w, pect_h;            // pectoral triangle (MLO)
-  float threshold;                 // fibroglandular threshold from density
+  float pect_w, pect_h; // pectoral triangle along the chest wall (MLO)
+  float threshold;      // fibroglandular threshold from density
   bool calcifications;
   float calc_u, calc_v;
   int calc_count;
@@ -97,20 +101,32 @@ Anatomy drawAnatomy(const MammoPixelSpec& spec) {
     return lo + (hi - lo) * static_cast<float>(rng.uniform());
   };
   Anatomy an{};
-  const bool mlo = spec.view == ViewKind::kMLO;
-  an.a = mlo ? between(0.62f, 0.86f) : between(0.55f, 0.82f);
-  an.b = mlo ? between(0.40f, 0.47f) : between(0.34f, 0.44f);
-  an.v0 = mlo ? between(0.50f, 0.56f) : between(0.47f, 0.53f);
-  an.shear = mlo ? between(0.05f, 0.14f) : between(-0.03f, 0.03f);
-  an.nipple_r = between(0.018f, 0.03f);
-  an.pect_w = between(0.22f, 0.36f);
-  an.pect_h = between(0.45f, 0.65f);
-  static constexpr float kThreshold[] = {0.70f, 0.61f, 0.52f, 0.44f};
+  if (spec.view == ViewKind::kMLO) {
+    // The MLO outline runs off the top of the image (axillary tail) and comes back to the chest
+    // wall near the bottom (inframammary fold).
+    an.a = between(0.62f, 0.84f);
+    an.v0 = between(0.52f, 0.58f);
+    an.b_top = an.v0 + between(0.10f, 0.20f);
+    an.b_bot = std::min(between(0.36f, 0.44f), 0.99f - an.v0);
+    an.shear = between(0.0f, 0.06f);
+    const float r = an.v0 / an.b_top;
+    const float top_width = an.a * std::sqrt(1.0f - r * r);
+    an.pect_w = top_width * between(0.55f, 0.85f);
+    an.pect_h = between(0.38f, 0.56f);
+  } else {
+    an.a = between(0.55f, 0.80f);
+    an.v0 = between(0.47f, 0.53f);
+    an.b_top = between(0.34f, 0.44f);
+    an.b_bot = an.b_top * between(0.95f, 1.05f);
+    an.shear = between(-0.03f, 0.03f);
+  }
+  an.nipple_r = between(0.014f, 0.022f);
+  static constexpr float kThreshold[] = {0.66f, 0.58f, 0.50f, 0.42f};
   an.threshold = kThreshold[std::clamp(spec.density, 0, 3)];
   an.calcifications = rng.chance(0.25);
   // A cluster somewhere in the central, glandular part of the breast.
   an.calc_u = between(0.15f, 0.55f) * an.a;
-  an.calc_v = an.v0 + an.shear * an.calc_u + between(-0.45f, 0.45f) * an.b;
+  an.calc_v = an.v0 + an.shear * an.calc_u + between(-0.4f, 0.4f) * an.b_bot;
   an.calc_count = static_cast<int>(rng.range(3, 9));
   an.calc_seed = rng.next();
   return an;
@@ -148,16 +164,19 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
     u[x] = uc + (ui - 0.5f) / zoom;
   }
 
-  // Octaves: coarse lobules, then finer structures stretched along u (ducts and ligaments run
-  // from the nipple to the chest wall). Aspect ~0.8 makes cells roughly square physically.
+  // Parenchyma: fractal value noise, coarse lobes to fine texture; the middle octaves are
+  // stretched along u because ducts and ligaments run from the nipple to the chest wall. Each
+  // octave is shifted by a random offset so that the lattices of different octaves never align
+  // (that alignment is what makes value noise look blocky). Cells are ~square physically.
   std::vector<NoiseOctave> octaves;
-  const float kBase = 3.0f;
-  const float weights[] = {1.0f, 0.65f, 0.42f, 0.27f, 0.17f, 0.10f, 0.06f};
+  const float weights[] = {1.0f, 0.7f, 0.45f, 0.3f, 0.2f, 0.12f, 0.07f};
+  Rng octave_rng(hash64(spec.anatomy_seed ^ 0x0C7A));
   for (int k = 0; k < 7; ++k) {
-    const float f = kBase * static_cast<float>(1 << k);
-    const float stretch = k >= 2 && k <= 4 ? 0.45f : 1.0f;
-    octaves.emplace_back(hash64(spec.anatomy_seed + 0x100 + k), f * 0.8f * stretch, f,
-                         weights[k]);
+    const float f = 3.0f * static_cast<float>(1 << k);
+    const float stretch = k >= 2 && k <= 4 ? 0.5f : 1.0f;
+    octaves.emplace_back(octave_rng.next(), f * 0.8f * stretch, f, weights[k],
+                         static_cast<float>(octave_rng.uniform()),
+                         static_cast<float>(octave_rng.uniform()));
   }
   float weight_sum = 0.0f;
   for (auto& o : octaves) {
@@ -180,20 +199,14 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
       const float uu = u[x];
       const float vs = v - an.v0 - an.shear * uu;
       const float ue = uu > 0.0f ? uu / an.a : 0.0f;
-      const float ve = vs / an.b;
-      float d = std::sqrt(ue * ue + ve * ve);
-      // Nipple: a small bump at the apex of the ellipse.
+      const float ve = vs / (vs < 0.0f ? an.b_top : an.b_bot);
+      const float d = std::sqrt(ue * ue + ve * ve);
+      // Nipple: a small soft bump at the apex of the outline.
       const float nu = (uu - an.a) / an.nipple_r;
-      const float nv = vs / an.nipple_r;
-      if (nu > -2.0f && nu < 2.0f && nv > -2.0f && nv < 2.0f) {
-        d = std::min(d, 0.97f + 0.03f * std::sqrt(nu * nu + nv * nv));
-      }
-      // MLO: the axilla and the pectoral muscle run up to the top of the image.
-      float pect_t = 2.0f;
-      if (mlo) {
-        pect_t = std::max(uu, 0.0f) / an.pect_w + std::max(v, 0.0f) / an.pect_h;
-        d = std::min(d, pect_t / 1.15f);
-      }
+      const float nv = vs / (an.nipple_r * 1.3f);
+      const float dn = nu > -3.0f && nu < 3.0f && nv > -3.0f && nv < 3.0f
+                           ? std::sqrt(nu * nu + nv * nv)
+                           : 3.0f;
 
       float value = bg;
       if (d < 1.0f + edge) {
@@ -201,26 +214,35 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
         for (const auto& o : octaves) n += o.weight() * o.at(x);
         n *= inv_weight_sum;
         const float lobe = octaves[0].at(x);
-        const float fine = octaves[5].at(x);
-        const float contrast = (n - 0.5f) * 2.6f + 0.5f;
+        const float fine = octaves[5].at(x) + octaves[6].at(x) - 1.0f;
+        const float contrast = (n - 0.5f) * 2.4f + 0.5f;
         // Fibroglandular tissue lies centrally, behind a layer of subcutaneous fat.
-        const float central = smoothstep(0.96f, 0.55f, d);
-        const float gland =
-            smoothstep(an.threshold - 0.1f, an.threshold + 0.1f, contrast * (0.62f + 0.5f * central)) *
-            smoothstep(0.0f, 0.35f, central);
-        float tissue = 0.29f + 0.06f * (lobe - 0.5f) + 0.42f * gland + 0.08f * (fine - 0.5f);
-        tissue *= 1.0f - 0.22f * smoothstep(0.72f, 0.985f, d);  // thinner at the periphery
+        const float central = smoothstep(0.97f, 0.5f, d);
+        const float gland = smoothstep(an.threshold - 0.22f, an.threshold + 0.16f,
+                                       contrast * (0.62f + 0.5f * central)) *
+                            smoothstep(0.0f, 0.4f, central);
+        float tissue = 0.27f + 0.05f * (lobe - 0.5f) + 0.36f * gland + 0.05f * gland * fine +
+                       0.03f * fine;
+        tissue *= 1.0f - 0.18f * smoothstep(0.7f, 0.99f, d);  // thinner at the periphery
         if (mlo) {
-          const float muscle = smoothstep(1.03f, 0.97f, pect_t);
-          const float pect = 0.60f + 0.10f * (1.0f - std::min(pect_t, 1.0f)) +
-                             0.06f * (octaves[2].at(x) - 0.5f);
+          const float pu = std::max(uu, 0.0f) / an.pect_w;
+          const float pv = std::max(v, 0.0f) / an.pect_h;
+          const float t = pu + pv + 0.25f * pu * pv;  // slightly convex anterior edge
+          const float muscle = smoothstep(1.02f, 0.98f, t);
+          const float fibres = octaves[3].at(x) - 0.5f;
+          const float pect = 0.52f + 0.10f * (1.0f - std::min(t, 1.0f)) + 0.08f * fibres +
+                             0.03f * fine;
           tissue += (pect - tissue) * muscle;
         }
-        // Skin line: a thin brighter rim just inside the boundary.
-        const float rim = smoothstep(0.972f, 0.988f, d) * smoothstep(1.0f + edge, 0.995f, d);
-        tissue += (0.44f - tissue) * rim * 0.8f;
+        // Skin line: a thin rim slightly brighter than the subcutaneous fat.
+        const float rim = smoothstep(0.978f, 0.99f, d) * smoothstep(1.0f + edge, 0.996f, d);
+        tissue += (0.31f - tissue) * rim * 0.7f;
         const float alpha = smoothstep(1.0f + edge, 1.0f - edge, d);
         value = bg + (tissue - bg) * alpha;
+      }
+      if (dn < 1.2f) {
+        const float nipple = smoothstep(1.05f, 0.85f, dn);
+        value += (0.30f - value) * nipple;
       }
       if (spec.modifier == ViewModifier::kSpot) {
         // Outside the small spot paddle the breast is thicker and less sharp.
@@ -238,7 +260,7 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
       const uint64_t h = noise_state ^ (noise_state >> 29);
       const float r1 = static_cast<float>((h >> 16) & 0xFFFF) * (1.0f / 65536.0f);
       const float r2 = static_cast<float>((h >> 40) & 0xFFFF) * (1.0f / 65536.0f);
-      const float sigma = 0.012f * std::sqrt(value) + 0.004f;
+      const float sigma = 0.010f * std::sqrt(value) + 0.003f;
       value += (r1 + r2 - 1.0f) * 2.45f * sigma;
       const float scaled = std::clamp(value, 0.0f, 1.0f) * max_value + 0.5f;
       line[x] = static_cast<uint16_t>(scaled);

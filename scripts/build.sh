@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds dualread into build/ (Release with debug info). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build -j"$jobs"
