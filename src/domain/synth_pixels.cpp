@@ -27,7 +27,7 @@ uint64_t hash64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// One octave of 2-D value noise over breast space [-1, 2] x [-1, 2], sampled on an axis-aligned
+// One octave of 2-D value noise over breast space [-0.5, 1.5]^2 (clamped outside), sampled on an axis-aligned
 // affine image grid. Column lookups are precomputed once per image and each image row first
 // interpolates the two grid rows it falls between, so a pixel costs one lerp per octave.
 class NoiseOctave {
@@ -36,8 +36,8 @@ class NoiseOctave {
               float offset_v = 0.0f)
       : cells_u_(cells_u), cells_v_(cells_v), weight_(weight), offset_u_(offset_u),
         offset_v_(offset_v) {
-    width_ = static_cast<int>(3.0f * cells_u) + 4;
-    height_ = static_cast<int>(3.0f * cells_v) + 4;
+    width_ = static_cast<int>(2.0f * cells_u) + 4;
+    height_ = static_cast<int>(2.0f * cells_v) + 4;
     grid_.resize(static_cast<size_t>(width_) * height_);
     Rng rng(seed);
     for (float& g : grid_) g = static_cast<float>(rng.next() >> 40) * (1.0f / 16777216.0f);
@@ -51,7 +51,7 @@ class NoiseOctave {
     index_.resize(u.size());
     frac_.resize(u.size());
     for (size_t x = 0; x < u.size(); ++x) {
-      const float t = std::clamp((u[x] + 1.0f) * cells_u_ + offset_u_, 0.0f, static_cast<float>(width_ - 2));
+      const float t = std::clamp((u[x] + 0.5f) * cells_u_ + offset_u_, 0.0f, static_cast<float>(width_ - 2));
       const int i = std::min(static_cast<int>(t), width_ - 2);
       index_[x] = i;
       frac_[x] = fade(t - static_cast<float>(i));
@@ -59,7 +59,7 @@ class NoiseOctave {
   }
 
   void prepareRow(float v) {
-    const float t = std::clamp((v + 1.0f) * cells_v_ + offset_v_, 0.0f, static_cast<float>(height_ - 2));
+    const float t = std::clamp((v + 0.5f) * cells_v_ + offset_v_, 0.0f, static_cast<float>(height_ - 2));
     const int j = std::min(static_cast<int>(t), height_ - 2);
     const float f = fade(t - static_cast<float>(j));
     const float* a = &grid_[static_cast<size_t>(j) * width_];
@@ -168,22 +168,33 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
   // stretched along u because ducts and ligaments run from the nipple to the chest wall. Each
   // octave is shifted by a random offset so that the lattices of different octaves never align
   // (that alignment is what makes value noise look blocky). Cells are ~square physically.
-  std::vector<NoiseOctave> octaves;
-  const float weights[] = {1.0f, 0.7f, 0.45f, 0.3f, 0.2f, 0.12f, 0.07f};
+  // Octaves finer than ~4 pixels per cell are left out (they would only alias); they count as
+  // their mean so that a small image looks like a downscaled large one of the same seed.
+  constexpr int kOctaves = 9;
+  const float weights[kOctaves] = {1.0f, 0.7f, 0.45f, 0.3f, 0.2f, 0.12f, 0.07f, 0.045f, 0.03f};
   Rng octave_rng(hash64(spec.anatomy_seed ^ 0x0C7A));
-  for (int k = 0; k < 7; ++k) {
-    const float f = 3.0f * static_cast<float>(1 << k);
-    const float stretch = k >= 2 && k <= 4 ? 0.5f : 1.0f;
-    octaves.emplace_back(octave_rng.next(), f * 0.8f * stretch, f, weights[k],
-                         static_cast<float>(octave_rng.uniform()),
-                         static_cast<float>(octave_rng.uniform()));
-  }
+  std::vector<NoiseOctave> octaves;
   float weight_sum = 0.0f;
-  for (auto& o : octaves) {
-    o.prepareColumns(u);
-    weight_sum += o.weight();
+  float absent = 0.0f;  // mean contribution of the octaves left out
+  for (int k = 0; k < kOctaves; ++k) {
+    const uint64_t seed = octave_rng.next();
+    const float offset_u = static_cast<float>(octave_rng.uniform());
+    const float offset_v = static_cast<float>(octave_rng.uniform());
+    const float f = 3.0f * static_cast<float>(1 << k);
+    weight_sum += weights[k];
+    if (static_cast<float>(rows) * zoom / f < 4.0f) {
+      absent += 0.5f * weights[k];
+      continue;
+    }
+    const float stretch = k >= 2 && k <= 4 ? 0.5f : 1.0f;
+    octaves.emplace_back(seed, f * 0.8f * stretch, f, weights[k], offset_u, offset_v);
+    octaves.back().prepareColumns(u);
   }
   const float inv_weight_sum = 1.0f / weight_sum;
+  const size_t n_octaves = octaves.size();
+  auto octave = [&](size_t k, int x) { return k < n_octaves ? octaves[k].at(x) : 0.5f; };
+  // Detector noise is slightly correlated between neighbours (finite MTF).
+  std::vector<float> grain_above(cols, 0.0f);
   // Antialiased skin edge about 1.5 pixels wide.
   const float edge = 1.5f / (an.a * static_cast<float>(cols) * zoom);
 
@@ -194,6 +205,7 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
     const float bg = 0.018f * (1.0f + 0.3f * vi);
     uint16_t* line = out.data() + static_cast<size_t>(y) * cols;
     uint64_t noise_state = hash64(spec.noise_seed + static_cast<uint64_t>(y) * 0x9E37ULL);
+    float grain_left = 0.0f;
 
     for (int x = 0; x < cols; ++x) {
       const float uu = u[x];
@@ -210,11 +222,11 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
 
       float value = bg;
       if (d < 1.0f + edge) {
-        float n = 0.0f;
+        float n = absent;
         for (const auto& o : octaves) n += o.weight() * o.at(x);
         n *= inv_weight_sum;
-        const float lobe = octaves[0].at(x);
-        const float fine = octaves[5].at(x) + octaves[6].at(x) - 1.0f;
+        const float lobe = octave(0, x);
+        const float fine = octave(5, x) + octave(6, x) - 1.0f;
         const float contrast = (n - 0.5f) * 2.4f + 0.5f;
         // Fibroglandular tissue lies centrally, behind a layer of subcutaneous fat.
         const float central = smoothstep(0.97f, 0.5f, d);
@@ -229,7 +241,7 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
           const float pv = std::max(v, 0.0f) / an.pect_h;
           const float t = pu + pv + 0.25f * pu * pv;  // slightly convex anterior edge
           const float muscle = smoothstep(1.02f, 0.98f, t);
-          const float fibres = octaves[3].at(x) - 0.5f;
+          const float fibres = octave(3, x) - 0.5f;
           const float pect = 0.52f + 0.10f * (1.0f - std::min(t, 1.0f)) + 0.08f * fibres +
                              0.03f * fine;
           tissue += (pect - tissue) * muscle;
@@ -260,8 +272,12 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
       const uint64_t h = noise_state ^ (noise_state >> 29);
       const float r1 = static_cast<float>((h >> 16) & 0xFFFF) * (1.0f / 65536.0f);
       const float r2 = static_cast<float>((h >> 40) & 0xFFFF) * (1.0f / 65536.0f);
-      const float sigma = 0.010f * std::sqrt(value) + 0.003f;
-      value += (r1 + r2 - 1.0f) * 2.45f * sigma;
+      const float white = (r1 + r2 - 1.0f) * 2.45f;  // unit variance
+      const float grain = 0.62f * white + 0.3f * grain_left + 0.3f * grain_above[x];
+      grain_left = grain;
+      grain_above[x] = grain;
+      const float sigma = 0.018f * std::sqrt(value) + 0.004f;
+      value += grain * sigma;
       const float scaled = std::clamp(value, 0.0f, 1.0f) * max_value + 0.5f;
       line[x] = static_cast<uint16_t>(scaled);
     }
