@@ -97,6 +97,9 @@ struct Anatomy {
 
 Anatomy drawAnatomy(const MammoPixelSpec& spec) {
   Rng rng(spec.anatomy_seed);
+  // Left and right breasts share their shape and coarse layout (a woman is nearly symmetric);
+  // details, size jitter and calcifications are per side.
+  Rng side_rng(hash64(spec.anatomy_seed + static_cast<uint64_t>(spec.laterality)));
   auto between = [&](float lo, float hi) {
     return lo + (hi - lo) * static_cast<float>(rng.uniform());
   };
@@ -123,12 +126,17 @@ Anatomy drawAnatomy(const MammoPixelSpec& spec) {
   an.nipple_r = between(0.014f, 0.022f);
   static constexpr float kThreshold[] = {0.66f, 0.58f, 0.50f, 0.42f};
   an.threshold = kThreshold[std::clamp(spec.density, 0, 3)];
-  an.calcifications = rng.chance(0.25);
+  auto side_between = [&](float lo, float hi) {
+    return lo + (hi - lo) * static_cast<float>(side_rng.uniform());
+  };
+  an.a *= side_between(0.96f, 1.04f);
+  an.b_bot *= side_between(0.97f, 1.0f);
+  an.calcifications = side_rng.chance(0.15);
   // A cluster somewhere in the central, glandular part of the breast.
-  an.calc_u = between(0.15f, 0.55f) * an.a;
-  an.calc_v = an.v0 + an.shear * an.calc_u + between(-0.4f, 0.4f) * an.b_bot;
-  an.calc_count = static_cast<int>(rng.range(3, 9));
-  an.calc_seed = rng.next();
+  an.calc_u = side_between(0.15f, 0.55f) * an.a;
+  an.calc_v = an.v0 + an.shear * an.calc_u + side_between(-0.4f, 0.4f) * an.b_bot;
+  an.calc_count = static_cast<int>(side_rng.range(3, 9));
+  an.calc_seed = side_rng.next();
   return an;
 }
 
@@ -173,13 +181,16 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
   constexpr int kOctaves = 9;
   const float weights[kOctaves] = {1.0f, 0.7f, 0.45f, 0.3f, 0.2f, 0.12f, 0.07f, 0.045f, 0.03f};
   Rng octave_rng(hash64(spec.anatomy_seed ^ 0x0C7A));
+  Rng side_octave_rng(hash64((spec.anatomy_seed + static_cast<uint64_t>(spec.laterality)) ^ 0x51DE));
   std::vector<NoiseOctave> octaves;
   float weight_sum = 0.0f;
   float absent = 0.0f;  // mean contribution of the octaves left out
   for (int k = 0; k < kOctaves; ++k) {
-    const uint64_t seed = octave_rng.next();
-    const float offset_u = static_cast<float>(octave_rng.uniform());
-    const float offset_v = static_cast<float>(octave_rng.uniform());
+    // Coarse octaves are shared by both breasts, finer ones differ.
+    Rng& source = k < 3 ? octave_rng : side_octave_rng;
+    const uint64_t seed = source.next();
+    const float offset_u = static_cast<float>(source.uniform());
+    const float offset_v = static_cast<float>(source.uniform());
     const float f = 3.0f * static_cast<float>(1 << k);
     weight_sum += weights[k];
     if (static_cast<float>(rows) * zoom / f < 4.0f) {
@@ -233,7 +244,7 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
         const float gland = smoothstep(an.threshold - 0.22f, an.threshold + 0.16f,
                                        contrast * (0.62f + 0.5f * central)) *
                             smoothstep(0.0f, 0.4f, central);
-        float tissue = 0.27f + 0.05f * (lobe - 0.5f) + 0.36f * gland + 0.05f * gland * fine +
+        float tissue = 0.27f + 0.05f * (lobe - 0.5f) + 0.32f * gland + 0.05f * gland * fine +
                        0.03f * fine;
         tissue *= 1.0f - 0.18f * smoothstep(0.7f, 0.99f, d);  // thinner at the periphery
         if (mlo) {
@@ -262,7 +273,7 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
         const float py = (vi - 0.5f) * static_cast<float>(rows) / cols;
         const float r = std::sqrt(px * px + py * py);
         const float outside = smoothstep(0.30f, 0.32f, r);
-        value = value - (value - bg) * 0.35f * outside;
+        value = value - (value - bg) * 0.25f * outside;
         value += 0.05f * smoothstep(0.30f, 0.31f, r) * smoothstep(0.32f, 0.31f, r);
       }
       if (spec.for_processing) value = 0.15f + 0.45f * value;

@@ -342,7 +342,9 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
       } while (woman.used_name == woman.birth_name);
     }
     woman.anatomy_seed = rng.next();
-    woman.density = static_cast<int>(rng.below(4));
+    // ACR density in a screened population: roughly A 10%, B 40%, C 40%, D 10%.
+    const uint64_t density_draw = rng.below(10);
+    woman.density = density_draw == 0 ? 0 : density_draw < 5 ? 1 : density_draw < 9 ? 2 : 3;
     const int time_of_day = static_cast<int>(rng.range(8 * 3600, 18 * 3600));
 
     int cim = static_cast<int>(rng.below(plan.cims.size()));
@@ -407,8 +409,7 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
         img.modifier = modifier;
         img.content_time = timeOfDay(start + 40 * ++image_index);
         img.geometry = mg_geometry;
-        img.anatomy_seed = mixSeed(woman.anatomy_seed, static_cast<uint64_t>(side),
-                                   view == ViewKind::kCC ? 1 : 2);
+        img.anatomy_seed = mixSeed(woman.anatomy_seed, view == ViewKind::kCC ? 1 : 2);
         img.pixel_seed = srng.next();
         img.density = woman.density;
         img.kvp = static_cast<int>(srng.range(26, 32));
@@ -424,9 +425,13 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
       if (srng.chance(0.15)) {
         const int n = static_cast<int>(srng.range(1, 2));
         extra_side = srng.chance(0.5) ? 'R' : 'L';
+        // Two extra views of one side are distinct (view, modifier) pairs.
+        const int first = static_cast<int>(srng.below(4));
+        const int second = (first + 1 + static_cast<int>(srng.below(3))) % 4;
         for (int i = 0; i < n; ++i) {
-          const ViewKind view = srng.chance(0.5) ? ViewKind::kCC : ViewKind::kMLO;
-          const ViewModifier mod = srng.chance(0.5) ? ViewModifier::kSpot : ViewModifier::kMag;
+          const int pick = i == 0 ? first : second;
+          const ViewKind view = pick % 2 == 0 ? ViewKind::kCC : ViewKind::kMLO;
+          const ViewModifier mod = pick < 2 ? ViewModifier::kSpot : ViewModifier::kMag;
           addMammo(extra_side, view, mod, 5 + i);
         }
       }

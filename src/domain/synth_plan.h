@@ -106,7 +106,7 @@ struct PlannedImage {
   bool for_processing = false;
   std::string content_time;  // HHMMSS
   PixelGeometry geometry;
-  uint64_t anatomy_seed = 0;    // the breast itself: same woman, side and view -> same seed
+  uint64_t anatomy_seed = 0;    // the breasts: same woman and view -> same seed (side mixed in)
   uint64_t pixel_seed = 0;      // quantum noise / speckle of this acquisition
   int density = 1;              // ACR density 0..3 (A..D) of the woman
   std::string relative_path;    // relative to the output directory

@@ -627,8 +627,10 @@ bool ArchiveIndex::findInstance(const std::string& sop_uid, InstanceRow& out) {
   return true;
 }
 
-std::vector<StudyRow> ArchiveIndex::findStudies(const StudyQuery& q) {
-  Where w;
+namespace {
+
+// The SQL and arguments of a study query (shared by findStudies and explainStudies).
+std::string studySql(const StudyQuery& q, Where& w) {
   w.text("p.patient_id", q.patient_id);
   w.text("p.issuer", q.issuer);
   w.text("p.name_key", q.patient_name, true);
@@ -647,15 +649,35 @@ std::vector<StudyRow> ArchiveIndex::findStudies(const StudyQuery& q) {
     w.add("p.woman_id = ?");
     w.args.push_back(std::to_string(*q.woman_id));
   }
+  return std::string("SELECT ") + kStudyColumns +
+         " FROM studies s JOIN patients p ON p.id = s.patient_ref" + w.sql +
+         " ORDER BY s.study_date DESC, s.id DESC LIMIT ? OFFSET ?";
+}
+
+}  // namespace
+
+std::vector<StudyRow> ArchiveIndex::findStudies(const StudyQuery& q) {
+  Where w;
+  const std::string sql = studySql(q, w);
   auto db = reader();
-  auto st = db->prepare(std::string("SELECT ") + kStudyColumns +
-                        " FROM studies s JOIN patients p ON p.id = s.patient_ref" + w.sql +
-                        " ORDER BY s.study_date DESC, s.id DESC LIMIT ? OFFSET ?");
+  auto st = db->prepare(sql);
   int i = w.bindAll(st);
   st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
   std::vector<StudyRow> out;
   while (st.step()) out.push_back(readStudy(st));
   return out;
+}
+
+std::string ArchiveIndex::explainStudies(const StudyQuery& q) {
+  Where w;
+  const std::string sql = "EXPLAIN QUERY PLAN " + studySql(q, w);
+  auto db = reader();
+  auto st = db->prepare(sql);
+  int i = w.bindAll(st);
+  st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  std::string plan;
+  while (st.step()) plan += st.text(3) + "\n";
+  return plan;
 }
 
 std::vector<SeriesRow> ArchiveIndex::findSeries(const SeriesQuery& q) {
@@ -905,10 +927,11 @@ void ArchiveIndex::bulkInsertSyntheticExams(int64_t first, int64_t count, int pe
       patient_ref = db.lastInsertId();
     }
     const std::string study_uid = "2.25.1" + ns;
-    const int year = 2020 + static_cast<int>(n % 2) * 2;
+    // Her two rounds on the same day of the year, two years apart.
+    const int year = 2022 + static_cast<int>(n % 2) * 2;
     char date[16];
-    std::snprintf(date, sizeof date, "%04d%02d%02d", year, static_cast<int>(1 + n % 12),
-                  static_cast<int>(1 + n % 28));
+    std::snprintf(date, sizeof date, "%04d%02d%02d", year, static_cast<int>(1 + woman % 12),
+                  static_cast<int>(1 + woman % 28));
     ps.reset();
     ps.bind(1, study_uid)
         .bind(2, patient_ref)

@@ -62,6 +62,8 @@ class ArchiveIndex {
   std::vector<SeriesRow> findSeries(const SeriesQuery& q);
   std::vector<InstanceRow> findInstances(const InstanceQuery& q);
   std::vector<PatientRow> findPatients(const PatientQuery& q);
+  // SQLite's plan for a study query (tests use it to prove queries stay on indexes at scale).
+  std::string explainStudies(const StudyQuery& q);
 
   // Exams (studies with their assessment).
   bool getStudy(const std::string& study_uid, StudyRow& out);
