@@ -116,8 +116,7 @@ void putMammography(AttributeSink& ds, const SynthPlan& plan, const PlannedStudy
   const bool cc = image.view == ViewKind::kCC;
   ds.put(DCM_ImageType, image.for_processing ? "ORIGINAL\\PRIMARY" : "DERIVED\\PRIMARY");
   ds.put(DCM_Modality, "MG");
-  ds.put(DCM_PresentationIntentType,
-         image.for_processing ? "FOR PROCESSING" : "FOR PRESENTATION");
+  ds.put(DCM_PresentationIntentType, image.for_processing ? "FOR PROCESSING" : "FOR PRESENTATION");
   ds.put(DCM_Manufacturer, cim.manufacturer);
   ds.put(DCM_ManufacturerModelName, cim.model);
   ds.put(DCM_KVP, std::to_string(image.kvp));
@@ -125,8 +124,8 @@ void putMammography(AttributeSink& ds, const SynthPlan& plan, const PlannedStudy
   ds.put(DCM_CompressionForce, std::to_string(image.compression_n));
   ds.put(DCM_PositionerType, "MAMMOGRAPHIC");
   ds.put(DCM_ViewPosition, cc ? "CC" : "MLO");
-  const char* orientation = image.laterality == 'R' ? (cc ? "P\\L" : "P\\FL")
-                                                    : (cc ? "A\\R" : "A\\FR");
+  const char* orientation =
+      image.laterality == 'R' ? (cc ? "P\\L" : "P\\FL") : (cc ? "A\\R" : "A\\FR");
   ds.put(DCM_PatientOrientation, orientation);
   const std::string coded(1, image.coded_laterality);
 
@@ -175,10 +174,10 @@ void putMammography(AttributeSink& ds, const SynthPlan& plan, const PlannedStudy
     ds.put(DCM_WindowCenterWidthExplanation, "RAW");
   } else if (acme) {
     // ACME ships two presets; BOREALIS one.
-    ds.put(DCM_WindowCenter, decimal(std::floor(0.45 * max_value)) + "\\" +
-                                 decimal(std::floor(0.52 * max_value)));
-    ds.put(DCM_WindowWidth, decimal(std::floor(0.62 * max_value)) + "\\" +
-                                decimal(std::floor(0.40 * max_value)));
+    ds.put(DCM_WindowCenter,
+           decimal(std::floor(0.45 * max_value)) + "\\" + decimal(std::floor(0.52 * max_value)));
+    ds.put(DCM_WindowWidth,
+           decimal(std::floor(0.62 * max_value)) + "\\" + decimal(std::floor(0.40 * max_value)));
     ds.put(DCM_WindowCenterWidthExplanation, "NORMAL\\HARDER");
   } else {
     ds.put(DCM_WindowCenter, decimal(std::floor(0.45 * max_value)));
@@ -270,9 +269,8 @@ uint64_t writeSynthImage(const SynthPlan& plan, const PlannedStudy& study,
 
   std::filesystem::path tmp = path;
   tmp += ".tmp";
-  const OFCondition saved = file.saveFile(tmp.c_str(), EXS_LittleEndianExplicit,
-                                          EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                                          EWM_fileformat);
+  const OFCondition saved = file.saveFile(tmp.c_str(), EXS_LittleEndianExplicit, EET_ExplicitLength,
+                                          EGL_recalcGL, EPD_noChange, 0, 0, EWM_fileformat);
   if (saved.bad()) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);

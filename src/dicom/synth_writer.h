@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "domain/synth_plan.h"
 

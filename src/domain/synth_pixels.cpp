@@ -7,7 +7,11 @@
 
 // Portability note: only +, -, *, / and sqrt are used on floating point values (all correctly
 // rounded by IEEE 754), never libm transcendental functions whose last bit differs between C
-// libraries, so a seed draws the same pixels everywhere.
+// libraries, and multiply-adds are never fused (GCC in ISO mode does not contract; clang is told
+// so below), so a seed draws the same pixels everywhere.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
 
 namespace dualread::synth {
 namespace {
@@ -27,14 +31,17 @@ uint64_t hash64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// One octave of 2-D value noise over breast space [-0.5, 1.5]^2 (clamped outside), sampled on an axis-aligned
-// affine image grid. Column lookups are precomputed once per image and each image row first
-// interpolates the two grid rows it falls between, so a pixel costs one lerp per octave.
+// One octave of 2-D value noise over breast space [-0.5, 1.5]^2 (clamped outside), sampled on an
+// axis-aligned affine image grid. Column lookups are precomputed once per image and each image row
+// first interpolates the two grid rows it falls between, so a pixel costs one lerp per octave.
 class NoiseOctave {
  public:
   NoiseOctave(uint64_t seed, float cells_u, float cells_v, float weight, float offset_u = 0.0f,
               float offset_v = 0.0f)
-      : cells_u_(cells_u), cells_v_(cells_v), weight_(weight), offset_u_(offset_u),
+      : cells_u_(cells_u),
+        cells_v_(cells_v),
+        weight_(weight),
+        offset_u_(offset_u),
         offset_v_(offset_v) {
     width_ = static_cast<int>(2.0f * cells_u) + 4;
     height_ = static_cast<int>(2.0f * cells_v) + 4;
@@ -51,7 +58,8 @@ class NoiseOctave {
     index_.resize(u.size());
     frac_.resize(u.size());
     for (size_t x = 0; x < u.size(); ++x) {
-      const float t = std::clamp((u[x] + 0.5f) * cells_u_ + offset_u_, 0.0f, static_cast<float>(width_ - 2));
+      const float t =
+          std::clamp((u[x] + 0.5f) * cells_u_ + offset_u_, 0.0f, static_cast<float>(width_ - 2));
       const int i = std::min(static_cast<int>(t), width_ - 2);
       index_[x] = i;
       frac_[x] = fade(t - static_cast<float>(i));
@@ -59,7 +67,8 @@ class NoiseOctave {
   }
 
   void prepareRow(float v) {
-    const float t = std::clamp((v + 0.5f) * cells_v_ + offset_v_, 0.0f, static_cast<float>(height_ - 2));
+    const float t =
+        std::clamp((v + 0.5f) * cells_v_ + offset_v_, 0.0f, static_cast<float>(height_ - 2));
     const int j = std::min(static_cast<int>(t), height_ - 2);
     const float f = fade(t - static_cast<float>(j));
     const float* a = &grid_[static_cast<size_t>(j) * width_];
@@ -83,12 +92,12 @@ class NoiseOctave {
 
 // Breast geometry, drawn once per anatomy seed so that every round shows the same breast.
 struct Anatomy {
-  float a;              // depth from the chest wall (u = 0) to the nipple
-  float b_top, b_bot;   // vertical half-extents above and below the nipple line
-  float v0, shear;      // nipple line height and its droop with depth
+  float a;             // depth from the chest wall (u = 0) to the nipple
+  float b_top, b_bot;  // vertical half-extents above and below the nipple line
+  float v0, shear;     // nipple line height and its droop with depth
   float nipple_r;
-  float pect_w, pect_h; // pectoral triangle along the chest wall (MLO)
-  float threshold;      // fibroglandular threshold from density
+  float pect_w, pect_h;  // pectoral triangle along the chest wall (MLO)
+  float threshold;       // fibroglandular threshold from density
   bool calcifications;
   float calc_u, calc_v;
   int calc_count;
@@ -181,7 +190,8 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
   constexpr int kOctaves = 9;
   const float weights[kOctaves] = {1.0f, 0.7f, 0.45f, 0.3f, 0.2f, 0.12f, 0.07f, 0.045f, 0.03f};
   Rng octave_rng(hash64(spec.anatomy_seed ^ 0x0C7A));
-  Rng side_octave_rng(hash64((spec.anatomy_seed + static_cast<uint64_t>(spec.laterality)) ^ 0x51DE));
+  Rng side_octave_rng(
+      hash64((spec.anatomy_seed + static_cast<uint64_t>(spec.laterality)) ^ 0x51DE));
   std::vector<NoiseOctave> octaves;
   float weight_sum = 0.0f;
   float absent = 0.0f;  // mean contribution of the octaves left out
@@ -227,9 +237,8 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
       // Nipple: a small soft bump at the apex of the outline.
       const float nu = (uu - an.a) / an.nipple_r;
       const float nv = vs / (an.nipple_r * 1.3f);
-      const float dn = nu > -3.0f && nu < 3.0f && nv > -3.0f && nv < 3.0f
-                           ? std::sqrt(nu * nu + nv * nv)
-                           : 3.0f;
+      const float dn =
+          nu > -3.0f && nu < 3.0f && nv > -3.0f && nv < 3.0f ? std::sqrt(nu * nu + nv * nv) : 3.0f;
 
       float value = bg;
       if (d < 1.0f + edge) {
@@ -244,8 +253,8 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
         const float gland = smoothstep(an.threshold - 0.22f, an.threshold + 0.16f,
                                        contrast * (0.62f + 0.5f * central)) *
                             smoothstep(0.0f, 0.4f, central);
-        float tissue = 0.27f + 0.05f * (lobe - 0.5f) + 0.32f * gland + 0.05f * gland * fine +
-                       0.03f * fine;
+        float tissue =
+            0.27f + 0.05f * (lobe - 0.5f) + 0.32f * gland + 0.05f * gland * fine + 0.03f * fine;
         tissue *= 1.0f - 0.18f * smoothstep(0.7f, 0.99f, d);  // thinner at the periphery
         if (mlo) {
           const float pu = std::max(uu, 0.0f) / an.pect_w;
@@ -253,8 +262,8 @@ void renderMammogram(const MammoPixelSpec& spec, std::span<uint16_t> out) {
           const float t = pu + pv + 0.25f * pu * pv;  // slightly convex anterior edge
           const float muscle = smoothstep(1.02f, 0.98f, t);
           const float fibres = octave(3, x) - 0.5f;
-          const float pect = 0.52f + 0.10f * (1.0f - std::min(t, 1.0f)) + 0.08f * fibres +
-                             0.03f * fine;
+          const float pect =
+              0.52f + 0.10f * (1.0f - std::min(t, 1.0f)) + 0.08f * fibres + 0.03f * fine;
           tissue += (pect - tissue) * muscle;
         }
         // Skin line: a thin rim slightly brighter than the subcutaneous fat.
@@ -342,7 +351,8 @@ void renderUltrasound(const UltrasoundPixelSpec& spec, std::span<uint8_t> out) {
   const float gland_end = (0.55f + 0.15f * static_cast<float>(rng.uniform())) * rows;
   const bool lesion = rng.chance(0.5);
   const float lx = apex_x + (static_cast<float>(rng.uniform()) - 0.5f) * 0.3f * cols;
-  const float ly = fat_end + (gland_end - fat_end) * (0.3f + 0.4f * static_cast<float>(rng.uniform()));
+  const float ly =
+      fat_end + (gland_end - fat_end) * (0.3f + 0.4f * static_cast<float>(rng.uniform()));
   const float lrx = (0.05f + 0.05f * static_cast<float>(rng.uniform())) * cols;
   const float lry = lrx * (0.55f + 0.2f * static_cast<float>(rng.uniform()));
 

@@ -14,7 +14,7 @@ namespace dualread::synth {
 struct MammoPixelSpec {
   int rows = 0;
   int cols = 0;
-  int bits_stored = 12;  // pixel values stay within [0, 2^bits_stored - 1]
+  int bits_stored = 12;   // pixel values stay within [0, 2^bits_stored - 1]
   char laterality = 'R';  // 'R': chest wall on the right of the image, 'L': on the left
   ViewKind view = ViewKind::kCC;
   ViewModifier modifier = ViewModifier::kNone;

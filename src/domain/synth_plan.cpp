@@ -21,38 +21,37 @@ uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 // Upper-case names, UTF-8. Every character is in Latin-1 so the BOREALIS (ISO_IR 100) files can
 // carry them too: no Œ, which Latin-1 lacks.
 constexpr std::array<const char*, 120> kSurnames = {
-    "MARTIN",    "BERNARD",  "DUBOIS",     "THOMAS",      "ROBERT",    "RICHARD",  "PETIT",
-    "DURAND",    "LEROY",    "MOREAU",     "SIMON",       "LAURENT",   "LEFÈVRE",  "MICHEL",
-    "GARCIA",    "DAVID",    "BERTRAND",   "ROUX",        "VINCENT",   "FOURNIER", "MOREL",
-    "GIRARD",    "ANDRÉ",    "MERCIER",    "DUPONT",      "LAMBERT",   "BONNET",   "FRANÇOIS",
-    "MARTINEZ",  "LEGRAND",  "GARNIER",    "FAURE",       "ROUSSEAU",  "BLANC",    "GUÉRIN",
-    "MULLER",    "HENRY",    "ROUSSEL",    "NICOLAS",     "PERRIN",    "MORIN",    "MATHIEU",
-    "CLÉMENT",   "GAUTHIER", "DUMONT",     "LOPEZ",       "FONTAINE",  "CHEVALIER", "ROBIN",
-    "MASSON",    "SANCHEZ",  "GÉRARD",     "NGUYEN",      "BOYER",     "DENIS",    "LEMAIRE",
-    "DUVAL",     "JOLY",     "GAUTIER",    "ROGER",       "ROCHE",     "ROY",      "NOËL",
-    "MEYER",     "LUCAS",    "MEUNIER",    "JEAN",        "PÉREZ",     "MARCHAND", "DUFOUR",
-    "BLANCHARD", "MARIE",    "BARBIER",    "BRUN",        "DUMAS",     "BRUNET",   "SCHMITT",
-    "LEROUX",    "COLIN",    "FERNANDEZ",  "PIERRE",      "RENARD",    "ARNAUD",   "ROLLAND",
-    "CARON",     "AUBERT",   "GIRAUD",     "LECLERC",     "VIDAL",     "BOURGEOIS", "RENAUD",
-    "LEMOINE",   "PICARD",   "GAILLARD",   "PHILIPPE",    "LECLERCQ",  "LACROIX",  "FABRE",
-    "DUPUIS",    "OLIVIER",  "RODRIGUEZ",  "DA SILVA",    "HUBERT",    "LOUIS",    "CHARLES",
-    "GUILLOT",   "RIVIÈRE",  "LE GALL",    "GUILLAUME",   "ADAM",      "REY",      "MOULIN",
-    "MÉNARD",    "FLEURY",   "DESCHAMPS",  "BENOÎT",      "PRÉVOST",   "GARÇON",   "D'ALMEIDA",
+    "MARTIN",    "BERNARD",  "DUBOIS",    "THOMAS",    "ROBERT",   "RICHARD",   "PETIT",
+    "DURAND",    "LEROY",    "MOREAU",    "SIMON",     "LAURENT",  "LEFÈVRE",   "MICHEL",
+    "GARCIA",    "DAVID",    "BERTRAND",  "ROUX",      "VINCENT",  "FOURNIER",  "MOREL",
+    "GIRARD",    "ANDRÉ",    "MERCIER",   "DUPONT",    "LAMBERT",  "BONNET",    "FRANÇOIS",
+    "MARTINEZ",  "LEGRAND",  "GARNIER",   "FAURE",     "ROUSSEAU", "BLANC",     "GUÉRIN",
+    "MULLER",    "HENRY",    "ROUSSEL",   "NICOLAS",   "PERRIN",   "MORIN",     "MATHIEU",
+    "CLÉMENT",   "GAUTHIER", "DUMONT",    "LOPEZ",     "FONTAINE", "CHEVALIER", "ROBIN",
+    "MASSON",    "SANCHEZ",  "GÉRARD",    "NGUYEN",    "BOYER",    "DENIS",     "LEMAIRE",
+    "DUVAL",     "JOLY",     "GAUTIER",   "ROGER",     "ROCHE",    "ROY",       "NOËL",
+    "MEYER",     "LUCAS",    "MEUNIER",   "JEAN",      "PÉREZ",    "MARCHAND",  "DUFOUR",
+    "BLANCHARD", "MARIE",    "BARBIER",   "BRUN",      "DUMAS",    "BRUNET",    "SCHMITT",
+    "LEROUX",    "COLIN",    "FERNANDEZ", "PIERRE",    "RENARD",   "ARNAUD",    "ROLLAND",
+    "CARON",     "AUBERT",   "GIRAUD",    "LECLERC",   "VIDAL",    "BOURGEOIS", "RENAUD",
+    "LEMOINE",   "PICARD",   "GAILLARD",  "PHILIPPE",  "LECLERCQ", "LACROIX",   "FABRE",
+    "DUPUIS",    "OLIVIER",  "RODRIGUEZ", "DA SILVA",  "HUBERT",   "LOUIS",     "CHARLES",
+    "GUILLOT",   "RIVIÈRE",  "LE GALL",   "GUILLAUME", "ADAM",     "REY",       "MOULIN",
+    "MÉNARD",    "FLEURY",   "DESCHAMPS", "BENOÎT",    "PRÉVOST",  "GARÇON",    "D'ALMEIDA",
     "HÉBERT"};
 
 constexpr std::array<const char*, 48> kFirstNames = {
-    "MARIE",     "NATHALIE",  "ISABELLE",   "SYLVIE",     "CATHERINE",  "FRANÇOISE",
-    "VALÉRIE",   "CHRISTINE", "MONIQUE",    "NICOLE",     "SANDRINE",   "VÉRONIQUE",
-    "PATRICIA",  "BRIGITTE",  "MARTINE",    "HÉLÈNE",     "CHANTAL",    "DOMINIQUE",
-    "ANNE",      "CORINNE",   "PASCALE",    "ÉLISABETH",  "JOSIANE",    "GENEVIÈVE",
-    "LAURENCE",  "MURIEL",    "AGNÈS",      "FRÉDÉRIQUE", "BÉATRICE",   "CÉLINE",
-    "DANIÈLE",   "JOCELYNE",  "NOËLLE",     "MARIE-NOËLLE", "ADÉLAÏDE", "HÉLOÏSE",
-    "MAÏTÉ",     "LAÏLA",     "FRANCE",     "JOËLLE",     "ANNE-SOPHIE", "MYRIAM",
-    "CLAIRE",    "ODILE",     "GISÈLE",     "RAPHAËLLE",  "ÉVELYNE",    "THÉRÈSE"};
+    "MARIE",     "NATHALIE", "ISABELLE",  "SYLVIE",    "CATHERINE", "FRANÇOISE",    "VALÉRIE",
+    "CHRISTINE", "MONIQUE",  "NICOLE",    "SANDRINE",  "VÉRONIQUE", "PATRICIA",     "BRIGITTE",
+    "MARTINE",   "HÉLÈNE",   "CHANTAL",   "DOMINIQUE", "ANNE",      "CORINNE",      "PASCALE",
+    "ÉLISABETH", "JOSIANE",  "GENEVIÈVE", "LAURENCE",  "MURIEL",    "AGNÈS",        "FRÉDÉRIQUE",
+    "BÉATRICE",  "CÉLINE",   "DANIÈLE",   "JOCELYNE",  "NOËLLE",    "MARIE-NOËLLE", "ADÉLAÏDE",
+    "HÉLOÏSE",   "MAÏTÉ",    "LAÏLA",     "FRANCE",    "JOËLLE",    "ANNE-SOPHIE",  "MYRIAM",
+    "CLAIRE",    "ODILE",    "GISÈLE",    "RAPHAËLLE", "ÉVELYNE",   "THÉRÈSE"};
 
 constexpr std::array<const char*, 8> kReferringPhysicians = {
-    "LEBLANC^CLAIRE^^DR",  "DURAND^PAUL^^DR",   "N'DIAYE^AMINATA^^DR", "FERRAND^LUC^^DR",
-    "CHÂTELAIN^JEAN^^DR",  "BESSON^MARC^^DR",   "AUBRY^SOPHIE^^DR",    "ROCHE^ÉMILIE^^DR"};
+    "LEBLANC^CLAIRE^^DR", "DURAND^PAUL^^DR", "N'DIAYE^AMINATA^^DR", "FERRAND^LUC^^DR",
+    "CHÂTELAIN^JEAN^^DR", "BESSON^MARC^^DR", "AUBRY^SOPHIE^^DR",    "ROCHE^ÉMILIE^^DR"};
 
 struct CimProfile {
   const char* name;
@@ -65,8 +64,8 @@ struct CimProfile {
 
 constexpr std::array<CimProfile, 5> kCims = {{
     {"CENTRE D'IMAGERIE DU PARC", "MAMMO1", Vendor::kAcme, "ACME", "Senograph X9", true},
-    {"CABINET DE RADIOLOGIE SAINT-ÉLOI", "SELENIA2", Vendor::kBorealis, "BOREALIS",
-     "Aurora DR-M", false},
+    {"CABINET DE RADIOLOGIE SAINT-ÉLOI", "SELENIA2", Vendor::kBorealis, "BOREALIS", "Aurora DR-M",
+     false},
     {"IMAGERIE MÉDICALE DES TROIS RIVIÈRES", "MG-SALLE3", Vendor::kAcme, "ACME", "Senograph X7",
      false},
     {"RADIOLOGIE DU LITTORAL", "BORMG01", Vendor::kBorealis, "BOREALIS", "Aurora DR-M", true},
@@ -119,15 +118,14 @@ int ageAt(const Date& birth, const Date& on) {
 
 std::string timeOfDay(int seconds) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d%02d%02d", seconds / 3600, (seconds / 60) % 60,
-                seconds % 60);
+  std::snprintf(buf, sizeof buf, "%02d%02d%02d", seconds / 3600, (seconds / 60) % 60, seconds % 60);
   return buf;
 }
 
 // NIR-like INS: sex, YY, MM, department, commune, order, then the 97-complement key.
 std::string makeIns(Rng& rng, const Date& birth) {
   int dept = static_cast<int>(rng.range(1, 95));
-  if (dept == 20) dept = 21;  // Corsica uses 2A/2B, which a purely numeric id cannot carry
+  if (dept == 20) dept = 21;        // Corsica uses 2A/2B, which a purely numeric id cannot carry
   if (rng.chance(0.04)) dept = 99;  // born abroad
   const int commune = static_cast<int>(rng.range(1, 990));
   const int order = static_cast<int>(rng.range(1, 999));
@@ -254,9 +252,7 @@ std::optional<Fault> faultFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view vendorName(Vendor vendor) {
-  return vendor == Vendor::kAcme ? "ACME" : "BOREALIS";
-}
+std::string_view vendorName(Vendor vendor) { return vendor == Vendor::kAcme ? "ACME" : "BOREALIS"; }
 
 std::string patientNameAt(const Woman& woman, const Cim& cim) {
   const std::string& family =
@@ -360,8 +356,7 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
         woman.ipps[c.id] = ipp;
       }
 
-      Rng srng(mixSeed(options.seed, 0x535455, static_cast<uint64_t>(w),
-                       static_cast<uint64_t>(r)));
+      Rng srng(mixSeed(options.seed, 0x535455, static_cast<uint64_t>(w), static_cast<uint64_t>(r)));
       PlannedStudy study;
       study.woman = w;
       study.cim = cim;
@@ -371,8 +366,8 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
       study.patient_name = patientNameAt(woman, c);
       study.patient_birth_date = woman.birth_date;
       study.study_date = dicomDate(dates[r]);
-      const int start = std::clamp(time_of_day + static_cast<int>(srng.range(-1800, 1800)),
-                                   7 * 3600, 19 * 3600);
+      const int start =
+          std::clamp(time_of_day + static_cast<int>(srng.range(-1800, 1800)), 7 * 3600, 19 * 3600);
       study.study_time = timeOfDay(start);
       char buf[32];
       std::snprintf(buf, sizeof buf, "%02d%02d%03d%07d", cim + 1, dates[r].y % 100, seed_tag,
@@ -387,8 +382,7 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
       if (c.vendor == Vendor::kAcme) {
         mg_geometry = {full ? 4096 : 320, full ? 3328 : 256, 14, 0.07 * (full ? 1 : 3328.0 / 256)};
       } else {
-        mg_geometry = {full ? 3584 : 320, full ? 2816 : 256, 12,
-                       0.085 * (full ? 1 : 2816.0 / 256)};
+        mg_geometry = {full ? 3584 : 320, full ? 2816 : 256, 12, 0.085 * (full ? 1 : 2816.0 / 256)};
       }
       const PixelGeometry us_geometry{full ? 480 : 240, full ? 640 : 320, 8, full ? 0.1 : 0.2};
 
@@ -485,8 +479,7 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
     const Cim& cim = plan.cims[study.cim];
     Rng frng(mixSeed(options.seed, 0x465354, s));
     auto has = [&](Fault f) {
-      return std::find(study_faults[s].begin(), study_faults[s].end(), f) !=
-             study_faults[s].end();
+      return std::find(study_faults[s].begin(), study_faults[s].end(), f) != study_faults[s].end();
     };
     auto standardIndexes = [&]() {
       std::vector<size_t> idx;
@@ -503,8 +496,8 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
     if (has(Fault::kMissingView)) {
       const auto idx = standardIndexes();
       const size_t victim = idx[frng.below(idx.size())];
-      FaultRecord rec{Fault::kMissingView, study.images[victim].view_code + " was not emitted",
-                      "", "", study.images[victim].view_code};
+      FaultRecord rec{Fault::kMissingView, study.images[victim].view_code + " was not emitted", "",
+                      "", study.images[victim].view_code};
       study.faults.push_back(std::move(rec));
       study.images.erase(study.images.begin() + static_cast<std::ptrdiff_t>(victim));
     }
@@ -525,15 +518,13 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
     if (has(Fault::kLateralityMismatch)) {
       std::vector<size_t> idx;
       for (size_t i = 0; i < study.images.size(); ++i) {
-        if (study.images[i].modality == Modality::kMammography &&
-            !study.images[i].for_processing) {
+        if (study.images[i].modality == Modality::kMammography && !study.images[i].for_processing) {
           idx.push_back(i);
         }
       }
       PlannedImage& img = study.images[idx[frng.below(idx.size())]];
       img.coded_laterality = img.laterality == 'R' ? 'L' : 'R';
-      const char* attribute =
-          cim.vendor == Vendor::kAcme ? "ImageLaterality" : "Laterality";
+      const char* attribute = cim.vendor == Vendor::kAcme ? "ImageLaterality" : "Laterality";
       study.faults.push_back({Fault::kLateralityMismatch,
                               std::string(attribute) + " " + img.coded_laterality +
                                   " contradicts the view label " + img.series_description,
@@ -564,8 +555,7 @@ SynthPlan makeSynthPlan(const PlanOptions& options) {
                      std::stoi(study.patient_birth_date.substr(4, 2)),
                      std::stoi(study.patient_birth_date.substr(6, 2))};
         const int shift = frng.chance(0.5) ? 1 : -1;
-        const std::string typo =
-            dicomDate(civilFromDays(daysFromCivil(b.y, b.m, b.d) + shift));
+        const std::string typo = dicomDate(civilFromDays(daysFromCivil(b.y, b.m, b.d) + shift));
         if (!detail.empty()) detail += "; ";
         detail += "PatientBirthDate " + study.patient_birth_date + " written as " + typo;
         study.patient_birth_date = typo;

@@ -53,7 +53,8 @@ enum class ViewKind { kCC, kMLO };
 enum class ViewModifier { kNone, kSpot, kMag };
 enum class Modality { kMammography, kUltrasound };
 
-// One imaging centre (CIM) with the acquisition profile of its mammography unit. Value type.
+// One imaging centre (CIM) with the acquisition profile of its mammography unit. Value type,
+// owned by SynthPlan::cims; immutable once planned, so safe to read from any thread.
 struct Cim {
   std::string id;    // "CIM02", also the IssuerOfPatientID of its IPPs
   std::string name;  // InstitutionName
@@ -68,7 +69,8 @@ struct Cim {
   bool records_used_name = false;
 };
 
-// A woman's reference identity (as in the INS referential). Value type.
+// A woman's reference identity (as in the INS referential). Value type, owned by
+// SynthPlan::women; immutable once planned.
 struct Woman {
   std::string ins;          // 15-digit NIR-like number, with a valid key
   std::string birth_name;   // upper case UTF-8, may carry accents
@@ -81,7 +83,7 @@ struct Woman {
   int density = 1;                          // ACR density 0..3 (A..D)
 };
 
-// Pixel geometry of one planned image.
+// Pixel geometry of one planned image. Value type.
 struct PixelGeometry {
   int rows = 0;
   int cols = 0;
@@ -89,7 +91,7 @@ struct PixelGeometry {
   double pixel_spacing_mm = 0.1;
 };
 
-// One DICOM instance to write. Value type.
+// One DICOM instance to write. Value type, owned by its PlannedStudy; immutable once planned.
 struct PlannedImage {
   Modality modality = Modality::kMammography;
   std::string sop_class_uid;
@@ -106,18 +108,18 @@ struct PlannedImage {
   bool for_processing = false;
   std::string content_time;  // HHMMSS
   PixelGeometry geometry;
-  uint64_t anatomy_seed = 0;    // the breasts: same woman and view -> same seed (side mixed in)
-  uint64_t pixel_seed = 0;      // quantum noise / speckle of this acquisition
-  int density = 1;              // ACR density 0..3 (A..D) of the woman
-  std::string relative_path;    // relative to the output directory
-  bool conflict_copy = false;   // the uid-conflict twin written under conflicts/
+  uint64_t anatomy_seed = 0;   // the breasts: same woman and view -> same seed (side mixed in)
+  uint64_t pixel_seed = 0;     // quantum noise / speckle of this acquisition
+  int density = 1;             // ACR density 0..3 (A..D) of the woman
+  std::string relative_path;   // relative to the output directory
+  bool conflict_copy = false;  // the uid-conflict twin written under conflicts/
   // Acquisition parameters, for realism only.
   int kvp = 28;
   int thickness_mm = 50;
   int compression_n = 100;
 };
 
-// A recorded fault: what was done, to which file.
+// A recorded fault: what was done, to which file. Value type, owned by its PlannedStudy.
 struct FaultRecord {
   Fault kind = Fault::kMissingView;
   std::string detail;
@@ -126,13 +128,14 @@ struct FaultRecord {
   std::string view_code;
 };
 
-// One screening study (one round of one woman at one CIM). Value type.
+// One screening study (one round of one woman at one CIM). Value type, owned by
+// SynthPlan::studies; immutable once planned.
 struct PlannedStudy {
   int woman = 0;  // index into SynthPlan::women
   int cim = 0;    // index into SynthPlan::cims
   int round = 1;  // 1 = oldest round
   std::string study_uid;
-  std::string patient_id;  // IPP at that CIM
+  std::string patient_id;          // IPP at that CIM
   std::string patient_name;        // PN as written in this study's files (UTF-8)
   std::string patient_birth_date;  // as written in this study's files
   std::string study_date;          // YYYYMMDD
@@ -145,7 +148,7 @@ struct PlannedStudy {
   std::vector<FaultRecord> faults;
 };
 
-// Options of a plan; the service layer maps its CLI options onto this.
+// Options of a plan; the service layer maps its CLI options onto this. Value type.
 struct PlanOptions {
   int women = 10;
   int rounds = 2;

@@ -42,7 +42,9 @@ std::string humanBytes(uint64_t bytes) {
   return buf;
 }
 
-std::string lateralityText(char side) { return side == 'R' || side == 'L' ? std::string(1, side) : ""; }
+std::string lateralityText(char side) {
+  return side == 'R' || side == 'L' ? std::string(1, side) : "";
+}
 
 struct Task {
   const PlannedStudy* study;
@@ -264,7 +266,8 @@ SynthResult runSynth(const SynthOptions& options,
   for (const auto& study : plan.studies) {
     for (const auto& img : study.conflicts) tasks.push_back({&study, &img});
   }
-  if (std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.image->conflict_copy; })) {
+  if (std::any_of(tasks.begin(), tasks.end(),
+                  [](const Task& t) { return t.image->conflict_copy; })) {
     fs::create_directories(out / "conflicts");
   }
 
@@ -305,8 +308,8 @@ SynthResult runSynth(const SynthOptions& options,
       const auto now = std::chrono::steady_clock::now();
       if (done == tasks.size() || now - last_report >= std::chrono::seconds(2)) {
         last_report = now;
-        report("wrote " + std::to_string(done) + "/" + std::to_string(tasks.size()) +
-               " images (" + humanBytes(done_bytes) + ")");
+        report("wrote " + std::to_string(done) + "/" + std::to_string(tasks.size()) + " images (" +
+               humanBytes(done_bytes) + ")");
       }
     }
   };
@@ -321,9 +324,8 @@ SynthResult runSynth(const SynthOptions& options,
   result.files = static_cast<int>(tasks.size());
   result.studies = static_cast<int>(plan.studies.size());
   result.bytes = done_bytes;
-  report("done: " + std::to_string(result.studies) + " studies, " +
-         std::to_string(result.files) + " files (" + humanBytes(result.bytes) + ") in " +
-         out.string());
+  report("done: " + std::to_string(result.studies) + " studies, " + std::to_string(result.files) +
+         " files (" + humanBytes(result.bytes) + ") in " + out.string());
   return result;
 }
 

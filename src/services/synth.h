@@ -24,8 +24,8 @@ struct SynthOptions {
   int threads = 0;                  // 0: std::thread::hardware_concurrency()
 };
 
-// What a run wrote. `files` and `bytes` count every DICOM file (conflict twins included), not
-// the manifest.
+// What a run wrote. Value type. `files` and `bytes` count every DICOM file (conflict twins
+// included), not the manifest.
 struct SynthResult {
   int files = 0;
   int studies = 0;
