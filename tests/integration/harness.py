@@ -157,10 +157,10 @@ class HubTestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="dualread-it-")
-        self._cleanups = []
+        self._teardowns = []
 
     def tearDown(self):
-        for fn in reversed(self._cleanups):
+        for fn in reversed(self._teardowns):
             try:
                 fn()
             except Exception:
@@ -170,5 +170,5 @@ class HubTestCase(unittest.TestCase):
 
     def start_hub(self, name="hub", **kw):
         hub = Hub(os.path.join(self.tmp, name), **kw).start()
-        self._cleanups.append(hub.stop)
+        self._teardowns.append(hub.stop)
         return hub
