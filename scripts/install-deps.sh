@@ -12,7 +12,7 @@ PKGS=(
   libsodium-dev libhpdf-dev libmstch-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   orthanc orthanc-dicomweb python3-pydicom
-  poppler-utils iproute2 procps psmisc
+  poppler-utils fonts-dejavu-core libxml2-utils iproute2 procps psmisc
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -27,8 +27,7 @@ std::string tagKey(const DcmTagKey& t) {
 }
 
 std::string base64(const unsigned char* data, size_t n) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((n + 2) / 3 * 4);
   size_t i = 0;
@@ -237,12 +236,12 @@ bool isBinary(DcmEVR vr) {
 
 void addElement(json& obj, DcmElement* e, const Context& ctx, int depth) {
   const DcmTagKey tag = e->getTag();
-  if (tag.getElement() == 0x0000) return;    // group lengths are retired
+  if (tag.getElement() == 0x0000) return;  // group lengths are retired
   if (tag == DCM_DataSetTrailingPadding) return;
   const DcmVR dvr(e->getVR());
   DcmEVR vr = dvr.getValidEVR();
-  const bool pixel_data = tag == DCM_PixelData || tag == DCM_FloatPixelData ||
-                          tag == DCM_DoubleFloatPixelData;
+  const bool pixel_data =
+      tag == DCM_PixelData || tag == DCM_FloatPixelData || tag == DCM_DoubleFloatPixelData;
   if (tag == DCM_PixelData && ctx.encapsulated) vr = EVR_OB;
   json attr = {{"vr", DcmVR(vr).getVRName()}};
   const Uint32 length = e->getLength();
@@ -321,8 +320,7 @@ json itemJson(DcmItem* item, const Context& ctx, int depth) {
 
 }  // namespace
 
-nlohmann::json dicomJsonOfFile(const std::filesystem::path& file,
-                               const DicomJsonOptions& options) {
+nlohmann::json dicomJsonOfFile(const std::filesystem::path& file, const DicomJsonOptions& options) {
   DcmFileFormat ff;
   // Values above 4 KiB stay on disk until asked for: bulk data is never read here.
   OFCondition c = ff.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);

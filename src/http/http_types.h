@@ -46,15 +46,16 @@ class RequestBody {
 };
 
 struct HttpRequest {
-  std::string method;  // upper case, e.g. "GET"
-  std::string target;  // raw request target, path and query (never logged)
-  std::string path;    // percent-decoded path, without the query
-  std::vector<std::string> segments;                         // decoded path segments
-  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
-  std::map<std::string, std::string> headers;                // names lower case; repeats joined
-  std::map<std::string, std::string> params;                 // from the route pattern
-  std::string peer;                                          // "127.0.0.1:51234"
-  RequestBody* body = nullptr;                               // never null while handling
+  std::string method;                 // upper case, e.g. "GET"
+  std::string target;                 // raw request target, path and query (never logged)
+  std::string path;                   // path as sent (not decoded), without the query
+  std::vector<std::string> segments;  // decoded path segments
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::map<std::string, std::string> headers;              // names lower case; repeats joined
+  std::map<std::string, std::string> params;               // from the route pattern
+  std::string peer;                                        // "127.0.0.1:51234"
+  RequestBody* body = nullptr;                             // never null while handling
+  std::string base_url;  // "scheme://host" the client used, for absolute URLs (RetrieveURL)
 
   // Header value or empty; `name` in lower case.
   std::string header(const std::string& name) const {
@@ -62,8 +63,6 @@ struct HttpRequest {
     return it == headers.end() ? std::string() : it->second;
   }
   const std::string& param(const std::string& name) const { return params.at(name); }
-  // "scheme://host" the client used, for absolute URLs in responses (RetrieveURL).
-  std::string base_url;
 };
 
 // Writes the response of one request: either send() once, or beginStream() then any number of
@@ -74,8 +73,7 @@ class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
   virtual void send(int status, Headers headers, std::string body) = 0;
-  virtual void beginStream(int status, Headers headers,
-                           std::optional<uint64_t> content_length) = 0;
+  virtual void beginStream(int status, Headers headers, std::optional<uint64_t> content_length) = 0;
   virtual void write(std::string_view data) = 0;
   virtual void finish() = 0;
   // True once a status line has been sent (errors can then only close the connection).

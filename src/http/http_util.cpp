@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace dualread::http {
@@ -101,8 +101,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parseQuery(std::
     if (!item.empty()) {
       const size_t eq = item.find('=');
       auto key = percentDecode(item.substr(0, eq), true);
-      auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1),
-                                 true);
+      auto value = percentDecode(
+          eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
       if (!key || !value) return std::nullopt;
       out.emplace_back(std::move(*key), std::move(*value));
     }
@@ -199,9 +199,9 @@ std::optional<int64_t> parseNonNegative(std::string_view s) {
 
 std::string newBoundary() {
   static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                   static_cast<uint64_t>(
-                                       std::chrono::steady_clock::now().time_since_epoch().count()));
+  thread_local std::mt19937_64 rng(
+      std::random_device{}() ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   char buf[64];
   std::snprintf(buf, sizeof buf, "dualread-%016llx-%llx", static_cast<unsigned long long>(rng()),
                 static_cast<unsigned long long>(++counter));

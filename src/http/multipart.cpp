@@ -143,8 +143,9 @@ void MultipartParser::finish() {
   if (state_ == State::kBody || state_ == State::kHeaders)
     throw MultipartError("the multipart body ends inside part " + std::to_string(parts_ + 1) +
                          ", before its closing boundary: the upload is truncated");
-  throw MultipartError("the multipart body ends without its closing boundary ('--' after the "
-                       "last delimiter)");
+  throw MultipartError(
+      "the multipart body ends without its closing boundary ('--' after the "
+      "last delimiter)");
 }
 
 namespace {
@@ -152,8 +153,7 @@ namespace {
 // Writes each part to its own staging file.
 class FileSink : public MultipartParser::Sink {
  public:
-  explicit FileSink(const std::function<std::filesystem::path()>& new_path)
-      : new_path_(new_path) {}
+  explicit FileSink(const std::function<std::filesystem::path()>& new_path) : new_path_(new_path) {}
   ~FileSink() override { closeCurrent(); }
 
   void beginPart(const PartHeaders& headers) override {

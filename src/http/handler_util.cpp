@@ -1,0 +1,76 @@
+#include "http/handler_util.h"
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "dicom/instance_reader.h"
+#include "http/http_util.h"
+
+namespace dualread::http {
+
+std::string uidParam(const HttpRequest& req, const std::string& name, const char* what) {
+  const std::string& v = req.param(name);
+  if (!isValidUid(v))
+    throw HttpError(400, std::string("'") + headerSafe(v, 80) + "' is not a valid " + what +
+                             " (digits and dots, at most 64 characters)");
+  return v;
+}
+
+std::string dumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void sendJson(ResponseWriter& w, int status, const nlohmann::json& body,
+              const std::string& content_type, Headers headers) {
+  headers.emplace_back("Content-Type", content_type);
+  w.send(status, std::move(headers), dumpJson(body));
+}
+
+std::string studyUrl(const HttpRequest& req, const std::string& study) {
+  return req.base_url + "/dicomweb/studies/" + study;
+}
+
+std::string seriesUrl(const HttpRequest& req, const std::string& study, const std::string& series) {
+  return studyUrl(req, study) + "/series/" + series;
+}
+
+std::string instanceUrl(const HttpRequest& req, const std::string& study, const std::string& series,
+                        const std::string& instance) {
+  return seriesUrl(req, study, series) + "/instances/" + instance;
+}
+
+uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!f) throw std::runtime_error("cannot open " + file.string());
+  std::vector<char> buf(1 << 20);
+  uint64_t total = 0;
+  for (;;) {
+    const size_t n = std::fread(buf.data(), 1, buf.size(), f.get());
+    if (n > 0) {
+      w.write(std::string_view(buf.data(), n));
+      total += n;
+    }
+    if (n < buf.size()) {
+      if (std::ferror(f.get())) throw std::runtime_error("cannot read " + file.string());
+      break;
+    }
+  }
+  return total;
+}
+
+bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types) {
+  if (trim(accept).empty()) return true;
+  for (const auto& m : parseAccept(accept)) {
+    if (m.type == "*/*") return true;
+    for (const char* t : types) {
+      const std::string type = t;
+      if (m.type == type) return true;
+      const std::string major = type.substr(0, type.find('/'));
+      if (m.type == major + "/*") return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace dualread::http

@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by the route handlers: validated path parameters, JSON responses, absolute
+// DICOMweb URLs and file streaming. Stateless; thread-safe.
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "http/http_types.h"
+
+namespace dualread::http {
+
+// The route parameter `name`, which must be a valid DICOM UID; throws HttpError(400) naming
+// `what` ("Study Instance UID") otherwise.
+std::string uidParam(const HttpRequest& req, const std::string& name, const char* what);
+
+// Serialises `body` (invalid UTF-8 replaced) and sends it.
+void sendJson(ResponseWriter& w, int status, const nlohmann::json& body,
+              const std::string& content_type = "application/json", Headers headers = {});
+std::string dumpJson(const nlohmann::json& j);
+
+// "<base>/dicomweb/studies/<s>[/series/<se>[/instances/<i>]]".
+std::string studyUrl(const HttpRequest& req, const std::string& study);
+std::string seriesUrl(const HttpRequest& req, const std::string& study, const std::string& series);
+std::string instanceUrl(const HttpRequest& req, const std::string& study, const std::string& series,
+                        const std::string& instance);
+
+// Writes the whole file to `w` (already started) in 1 MiB chunks; returns the bytes written.
+// Throws std::runtime_error when the file cannot be read.
+uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file);
+
+// True when `accept` (a header value) admits one of the given media types, "*/*" or "type/*";
+// an empty header admits everything.
+bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types);
+
+}  // namespace dualread::http

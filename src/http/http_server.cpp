@@ -1,0 +1,571 @@
+// HttpServer on Boost.Beast, synchronous, one thread per connection (HTTP/1.1 keep-alive).
+// Why not async: handlers stream large bodies from and to disk (STOW-RS uploads, WADO-RS
+// retrievals) and call blocking services (SQLite, fsync); a blocking thread per connection
+// keeps each of them a plain loop with bounded memory. Timeouts are enforced by a watchdog that
+// shuts down sockets whose current read or write is overdue.
+
+#include "http/http_server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "http/http_util.h"
+#include "http/router.h"
+#include "http/routes.h"
+
+namespace dualread {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using http::HttpError;
+
+constexpr auto kIdleTimeout = std::chrono::seconds(60);  // between requests on a connection
+constexpr auto kIoTimeout = std::chrono::seconds(120);   // for any one read or write to progress
+constexpr auto kStopGrace = std::chrono::seconds(20);    // for requests in progress at stop()
+constexpr size_t kHeaderLimit = 64 * 1024;
+constexpr uint64_t kDrainLimit = 64ull << 20;  // unread body bytes swallowed before closing
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// One accepted connection, served by its own thread. The socket's descriptor may be shut down
+// by the watchdog or stop() from other threads; only the owning thread closes it.
+struct Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  std::string peer;
+  std::atomic<int64_t> deadline_ms{0};
+  std::atomic<bool> idle{true};
+  std::atomic<bool> done{false};
+  std::mutex fd_mu;
+  bool closed = false;
+  std::thread thread;
+
+  void armDeadline(std::chrono::seconds d) { deadline_ms = nowMs() + d.count() * 1000; }
+  // Makes any blocked read or write fail; safe from any thread.
+  void shutdownSocket() {
+    std::lock_guard<std::mutex> lock(fd_mu);
+    if (!closed && socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(fd_mu);
+    boost::system::error_code ec;
+    socket.close(ec);
+    closed = true;
+  }
+};
+
+// The request body, pulled from the Beast parser into the caller's buffer.
+class BeastBody final : public http::RequestBody {
+ public:
+  BeastBody(Connection& conn, beast::flat_buffer& buffer,
+            bhttp::request_parser<bhttp::buffer_body>& parser, uint64_t limit)
+      : conn_(conn), buffer_(buffer), parser_(parser), limit_(limit) {
+    auto cl = parser_.content_length();
+    if (cl) length_ = *cl;
+    const auto expect = parser_.get()[bhttp::field::expect];
+    expect_continue_ = http::iequals(http::trim(expect), "100-continue");
+  }
+
+  std::optional<uint64_t> contentLength() const override { return length_; }
+  uint64_t consumed() const override { return consumed_; }
+  bool done() const { return parser_.is_done(); }
+
+  size_t read(char* buf, size_t n) override {
+    if (parser_.is_done() || n == 0) return 0;
+    if (expect_continue_) {
+      expect_continue_ = false;
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      boost::system::error_code ec;
+      conn_.armDeadline(kIoTimeout);
+      bhttp::write(conn_.socket, cont, ec);
+      if (ec) throw HttpError(400, "the connection failed before the body was sent");
+    }
+    for (;;) {
+      parser_.get().body().data = buf;
+      parser_.get().body().size = n;
+      boost::system::error_code ec;
+      conn_.armDeadline(kIoTimeout);
+      bhttp::read(conn_.socket, buffer_, parser_, ec);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      const size_t got = n - parser_.get().body().size;
+      consumed_ += got;
+      if (ec == bhttp::error::body_limit)
+        throw HttpError(413, "the request body is larger than the hub accepts (" +
+                                 std::to_string(limit_) + " bytes)");
+      if (ec)
+        throw HttpError(400,
+                        "the request body ended before it was complete (" + ec.message() + ")");
+      if (got > 0 || parser_.is_done()) return got;
+    }
+  }
+
+ private:
+  Connection& conn_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  uint64_t limit_;
+  std::optional<uint64_t> length_;
+  uint64_t consumed_ = 0;
+  bool expect_continue_ = false;
+};
+
+// Thrown when the client cannot be written to any more: the connection is dropped.
+struct ConnectionLost : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class BeastWriter final : public http::ResponseWriter {
+ public:
+  // `body`, when given, is the request's body: a response sent before it was read whole says
+  // "Connection: close" (the rest of the body is then discarded, not parsed as a request).
+  BeastWriter(Connection& conn, unsigned version, bool keep_alive, const BeastBody* body = nullptr)
+      : conn_(conn), version_(version), keep_alive_(keep_alive), body_(body) {}
+
+  void send(int status, http::Headers headers, std::string body) override {
+    if (started_) throw std::logic_error("response already started");
+    started_ = true;
+    status_ = status;
+    bhttp::response<bhttp::string_body> res;
+    res.version(version_);
+    res.result(static_cast<unsigned>(status));
+    res.set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
+    for (auto& [k, v] : headers) res.insert(k, v);
+    res.keep_alive(keepAlive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    boost::system::error_code ec;
+    conn_.armDeadline(kIoTimeout);
+    bhttp::write(conn_.socket, res, ec);
+    bytes_ += res.body().size();
+    if (ec) throw ConnectionLost("client went away: " + ec.message());
+  }
+
+  void beginStream(int status, http::Headers headers,
+                   std::optional<uint64_t> content_length) override {
+    if (started_) throw std::logic_error("response already started");
+    started_ = true;
+    status_ = status;
+    res_ = std::make_unique<bhttp::response<bhttp::buffer_body>>();
+    res_->version(version_);
+    res_->result(static_cast<unsigned>(status));
+    res_->set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
+    for (auto& [k, v] : headers) res_->insert(k, v);
+    res_->keep_alive(keepAlive());
+    if (content_length)
+      res_->content_length(*content_length);
+    else
+      res_->chunked(true);
+    expected_ = content_length;
+    res_->body().data = nullptr;
+    res_->body().more = true;
+    sr_ = std::make_unique<bhttp::response_serializer<bhttp::buffer_body>>(*res_);
+    boost::system::error_code ec;
+    conn_.armDeadline(kIoTimeout);
+    bhttp::write_header(conn_.socket, *sr_, ec);
+    if (ec) throw ConnectionLost("client went away: " + ec.message());
+  }
+
+  void write(std::string_view data) override {
+    if (!sr_) throw std::logic_error("write() before beginStream()");
+    if (data.empty()) return;
+    if (expected_ && bytes_ + data.size() > *expected_)
+      throw std::logic_error("response body longer than its Content-Length");
+    res_->body().data = const_cast<char*>(data.data());
+    res_->body().size = data.size();
+    res_->body().more = true;
+    boost::system::error_code ec;
+    conn_.armDeadline(kIoTimeout);
+    bhttp::write(conn_.socket, *sr_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) throw ConnectionLost("client went away: " + ec.message());
+    bytes_ += data.size();
+  }
+
+  void finish() override {
+    if (!sr_) throw std::logic_error("finish() before beginStream()");
+    if (expected_ && bytes_ != *expected_)
+      throw std::logic_error("response body shorter than its Content-Length");
+    res_->body().data = nullptr;
+    res_->body().size = 0;
+    res_->body().more = false;
+    boost::system::error_code ec;
+    conn_.armDeadline(kIoTimeout);
+    bhttp::write(conn_.socket, *sr_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) throw ConnectionLost("client went away: " + ec.message());
+    finished_ = true;
+  }
+
+  bool started() const override { return started_; }
+  bool keepAlive() const { return keep_alive_ && (!body_ || body_->done()); }
+  bool complete() const { return started_ && (!sr_ || finished_); }
+  int status() const { return status_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  Connection& conn_;
+  unsigned version_;
+  bool keep_alive_;
+  const BeastBody* body_;
+  bool started_ = false;
+  bool finished_ = false;
+  int status_ = 0;
+  uint64_t bytes_ = 0;
+  std::optional<uint64_t> expected_;
+  std::unique_ptr<bhttp::response<bhttp::buffer_body>> res_;
+  std::unique_ptr<bhttp::response_serializer<bhttp::buffer_body>> sr_;
+};
+
+bool validHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+          c == '[' || c == ']' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(HubServices& s) : services(s) { http::registerHubRoutes(router, services); }
+
+  HubServices& services;
+  http::Router router;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  uint16_t port = 0;
+  std::string bind_host;
+  bool running = false;
+  std::atomic<bool> stopping{false};
+  std::thread accept_thread;
+  std::thread watchdog_thread;
+  std::mutex mu;  // guards conns
+  std::condition_variable cv;
+  std::list<std::unique_ptr<Connection>> conns;
+
+  size_t maxConnections() const {
+    return static_cast<size_t>(std::max(64, services.config.http_threads * 16));
+  }
+
+  void reapLocked() {
+    for (auto it = conns.begin(); it != conns.end();) {
+      if ((*it)->done) {
+        if ((*it)->thread.joinable()) (*it)->thread.join();
+        it = conns.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void acceptLoop() {
+    for (;;) {
+      tcp::socket socket(ioc);
+      boost::system::error_code ec;
+      acceptor.accept(socket, ec);
+      if (stopping) break;
+      if (ec) {
+        spdlog::warn("HTTP: could not accept a connection ({}); retrying", ec.message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // e.g. out of descriptors
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      reapLocked();
+      if (conns.size() >= maxConnections()) {
+        spdlog::warn("HTTP: {} connections open, refusing a new one", conns.size());
+        static const char kBusy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Connection: close\r\nContent-Length: 66\r\n\r\n"
+            "{\"error\":\"the hub has too many open connections; retry shortly\"}";
+        net::write(socket, net::buffer(kBusy, sizeof kBusy - 1), ec);
+        socket.close(ec);
+        continue;
+      }
+      auto conn = std::make_unique<Connection>(std::move(socket));
+      auto ep = conn->socket.remote_endpoint(ec);
+      conn->peer = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+      Connection* raw = conn.get();
+      conns.push_back(std::move(conn));
+      raw->thread = std::thread([this, raw] { serve(*raw); });
+    }
+  }
+
+  void watchdog() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stopping) {
+      cv.wait_for(lock, std::chrono::seconds(1));
+      const int64_t now = nowMs();
+      for (auto& c : conns) {
+        const int64_t d = c->deadline_ms;
+        if (!c->done && d != 0 && d < now) {
+          c->deadline_ms = 0;
+          c->shutdownSocket();
+        }
+      }
+    }
+  }
+
+  std::string baseUrl(const bhttp::request_parser<bhttp::buffer_body>& parser) const {
+    const auto& h = parser.get();
+    std::string scheme = "http";
+    if (http::iequals(http::trim(h["X-Forwarded-Proto"]), "https")) scheme = "https";
+    std::string host(h[bhttp::field::host]);
+    if (!validHost(host)) host = bind_host + ":" + std::to_string(port);
+    return scheme + "://" + host;
+  }
+
+  void dispatch(http::HttpRequest& req, http::ResponseWriter& w) {
+    try {
+      if (req.target.empty() || req.target.front() != '/')
+        throw HttpError(400, "the request target must be an absolute path starting with '/'");
+      std::vector<std::string> allowed;
+      if (const http::Handler* h = router.match(req, allowed)) {
+        (*h)(req, w);
+        return;
+      }
+      if (!allowed.empty())
+        throw HttpError(405,
+                        req.method + " is not allowed on " + req.path + "; use " +
+                            http::joinList(allowed, " or "),
+                        {{"Allow", http::joinList(allowed)}});
+      if (req.method == "GET" && router.fallback()) {
+        (*router.fallback())(req, w);
+        return;
+      }
+      throw HttpError(404, "there is no resource at " + req.path);
+    } catch (const HttpError& e) {
+      if (w.started()) throw;
+      http::Headers headers = e.headers();
+      headers.emplace_back("Content-Type", "application/json");
+      w.send(e.status(), std::move(headers), http::errorBody(e.what()));
+    } catch (const ConnectionLost&) {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP {} {} failed: {}", req.method, req.path, e.what());
+      if (w.started()) throw;
+      w.send(500, {{"Content-Type", "application/json"}},
+             http::errorBody("the hub failed to answer this request (internal error); it is "
+                             "logged, please retry or report it"));
+    }
+  }
+
+  // Swallows what is left of a request body (bounded) so that the client reads the response
+  // before the connection closes, instead of a reset.
+  void drain(Connection& conn) {
+    boost::system::error_code ec;
+    conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+    std::vector<char> sink(64 * 1024);
+    uint64_t total = 0;
+    while (total < kDrainLimit) {
+      conn.armDeadline(std::chrono::seconds(5));
+      const size_t n = conn.socket.read_some(net::buffer(sink), ec);
+      if (ec) return;
+      total += n;
+    }
+  }
+
+  void serve(Connection& conn) {
+    beast::flat_buffer buffer;
+    const uint64_t limit = services.config.max_request_bytes;
+    for (;;) {
+      conn.idle = true;
+      conn.armDeadline(kIdleTimeout);
+      if (stopping) break;
+      bhttp::request_parser<bhttp::buffer_body> parser;
+      parser.header_limit(kHeaderLimit);
+      parser.body_limit(limit);
+      boost::system::error_code ec;
+      bhttp::read_header(conn.socket, buffer, parser, ec);
+      conn.idle = false;
+      conn.armDeadline(kIoTimeout);
+      const auto t0 = Clock::now();
+      if (ec && ec != bhttp::error::body_limit) {
+        if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+            ec == net::error::connection_reset || ec == net::error::not_connected ||
+            ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
+            ec == bhttp::error::partial_message)
+          break;  // client closed, or the watchdog / stop() shut the socket
+        BeastWriter w(conn, 11, false);
+        const bool too_big = ec == bhttp::error::header_limit;
+        try {
+          w.send(too_big ? 431 : 400, {{"Content-Type", "application/json"}},
+                 http::errorBody(too_big
+                                     ? "the request headers exceed 64 KiB"
+                                     : "the request is not valid HTTP/1.1 (" + ec.message() + ")"));
+        } catch (const std::exception&) {
+        }
+        spdlog::info("HTTP from {}: malformed request refused with {} ({})", conn.peer,
+                     too_big ? 431 : 400, ec.message());
+        drain(conn);
+        break;
+      }
+      const auto& msg = parser.get();
+      http::HttpRequest req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      req.peer = conn.peer;
+      for (const auto& f : msg) {
+        const std::string name = http::lower(std::string(f.name_string()));
+        auto it = req.headers.find(name);
+        if (it == req.headers.end())
+          req.headers.emplace(name, std::string(f.value()));
+        else
+          it->second += ", " + std::string(f.value());
+      }
+      req.base_url = baseUrl(parser);
+      const size_t qmark = req.target.find('?');
+      const std::string raw_path = req.target.substr(0, qmark);
+      auto segments = http::splitPath(raw_path);
+      auto query = http::parseQuery(qmark == std::string::npos
+                                        ? std::string_view()
+                                        : std::string_view(req.target).substr(qmark + 1));
+      req.path = raw_path;
+      bool keep_alive = msg.keep_alive() && !stopping;
+      BeastBody body(conn, buffer, parser, limit);
+      req.body = &body;
+      BeastWriter w(conn, msg.version(), keep_alive, &body);
+      bool lost = false;
+      try {
+        if (ec == bhttp::error::body_limit) {
+          throw HttpError(413, "the request body (" +
+                                   std::to_string(parser.content_length().value_or(0)) +
+                                   " bytes) is larger than the hub accepts (" +
+                                   std::to_string(limit) + " bytes)");
+        }
+        if (!segments || !query)
+          throw HttpError(400, "the request path or query has a malformed %-escape");
+        req.segments = std::move(*segments);
+        req.query = std::move(*query);
+        dispatch(req, w);
+      } catch (const HttpError& e) {
+        // Only from before dispatch, or a handler failing after its response started.
+        if (!w.started()) {
+          try {
+            w.send(e.status(), {{"Content-Type", "application/json"}}, http::errorBody(e.what()));
+          } catch (const std::exception&) {
+            lost = true;
+          }
+        } else {
+          lost = true;
+        }
+      } catch (const std::exception& e) {
+        lost = true;
+        if (!dynamic_cast<const ConnectionLost*>(&e))
+          spdlog::warn("HTTP {} {} from {} aborted after its response started: {}", req.method,
+                       req.path, conn.peer, e.what());
+      }
+      if (!lost && !w.complete()) lost = true;  // a handler that did not finish its response
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+      spdlog::info("HTTP {} {} -> {} in {} ms ({} bytes, {})", req.method, req.path,
+                   w.status() ? w.status() : 0, ms, w.bytes(), conn.peer);
+      if (lost) break;
+      if (!body.done()) {
+        drain(conn);
+        break;
+      }
+      if (!keep_alive || stopping) break;
+    }
+    boost::system::error_code ec;
+    conn.socket.shutdown(tcp::socket::shutdown_both, ec);
+    conn.close();
+    // Under the lock: the accept thread joins done connections while holding it.
+    std::lock_guard<std::mutex> lock(mu);
+    conn.done = true;
+    cv.notify_all();
+  }
+};
+
+HttpServer::HttpServer(HubServices& services) : impl_(std::make_unique<Impl>(services)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  auto& m = *impl_;
+  if (m.running) return;
+  const auto& cfg = m.services.config;
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(cfg.bind_address, ec);
+  if (ec)
+    throw std::runtime_error("the HTTP bind address '" + cfg.bind_address +
+                             "' is not an IP address");
+  const tcp::endpoint ep(address, cfg.http_port);
+  m.acceptor.open(ep.protocol(), ec);
+  if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(ep, ec);
+  if (!ec) m.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    m.acceptor.close(ignored);
+    throw std::runtime_error("cannot listen for HTTP on " + cfg.bind_address + ":" +
+                             std::to_string(cfg.http_port) + " (" + ec.message() +
+                             "); is another program using that port?");
+  }
+  m.port = m.acceptor.local_endpoint().port();
+  m.bind_host = address.is_v6() ? "[" + cfg.bind_address + "]" : cfg.bind_address;
+  if (address.is_unspecified()) m.bind_host = "127.0.0.1";
+  m.stopping = false;
+  m.running = true;
+  m.accept_thread = std::thread([&m] { m.acceptLoop(); });
+  m.watchdog_thread = std::thread([&m] { m.watchdog(); });
+  spdlog::info("HTTP listening on {}:{}", cfg.bind_address, m.port);
+}
+
+void HttpServer::stop() {
+  auto& m = *impl_;
+  if (!m.running) return;
+  m.running = false;
+  m.stopping = true;
+  // Unblocks accept(); closing an acceptor another thread waits on is not safe in Asio.
+  ::shutdown(m.acceptor.native_handle(), SHUT_RDWR);
+  if (m.accept_thread.joinable()) m.accept_thread.join();
+  boost::system::error_code ec;
+  m.acceptor.close(ec);
+  {
+    std::unique_lock<std::mutex> lock(m.mu);
+    for (auto& c : m.conns)
+      if (c->idle) c->shutdownSocket();
+    const auto deadline = Clock::now() + kStopGrace;
+    m.cv.wait_until(lock, deadline, [&m] {
+      for (auto& c : m.conns)
+        if (!c->done) return false;
+      return true;
+    });
+    for (auto& c : m.conns) c->shutdownSocket();
+    m.cv.notify_all();
+  }
+  if (m.watchdog_thread.joinable()) m.watchdog_thread.join();
+  std::list<std::unique_ptr<Connection>> conns;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    conns.swap(m.conns);
+  }
+  for (auto& c : conns)
+    if (c->thread.joinable()) c->thread.join();
+  spdlog::info("HTTP stopped");
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+}  // namespace dualread
