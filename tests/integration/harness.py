@@ -72,6 +72,7 @@ class Hub:
             with open(cfg, "w") as f:
                 f.write(self.config_text)
             cmd[2:2] = ["--config", cfg]
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
