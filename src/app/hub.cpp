@@ -34,6 +34,14 @@ void Hub::start() {
     spdlog::info("Removed {} partial receptions left by an interrupted run (never acknowledged)",
                  n);
   impl_->index = std::make_unique<ArchiveIndex>((c.data_dir / "index.sqlite").string());
+  // Files moved into the store by a run that died before recording them were never
+  // acknowledged to their sender: remove them so the archive holds only recorded objects.
+  const auto pending = impl_->index->unreferencedBlobIntents();
+  for (const auto& key : pending) impl_->blobs->remove(key);
+  impl_->index->clearBlobIntents();
+  if (!pending.empty())
+    spdlog::info("Removed {} stored files whose reception was interrupted before being recorded",
+                 pending.size());
   IngestOptions opts;
   opts.accepted_sop_classes = {c.accepted_sop_classes.begin(), c.accepted_sop_classes.end()};
   opts.max_object_bytes = c.max_object_bytes;

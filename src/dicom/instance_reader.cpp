@@ -58,6 +58,34 @@ Uint16 privateBase(DcmItem* ds, Uint16 group, const char* creator) {
 
 }  // namespace
 
+uint64_t part10DatasetOffset(const std::filesystem::path& file) {
+  // File meta elements are always explicit VR little endian (PS3.10 7.1): walk group 0002.
+  std::ifstream in(file, std::ios::binary);
+  uint64_t pos = 132;
+  in.seekg(static_cast<std::streamoff>(pos));
+  for (;;) {
+    unsigned char h[8];
+    if (!in.read(reinterpret_cast<char*>(h), 8)) return pos;
+    const uint16_t group = static_cast<uint16_t>(h[0] | (h[1] << 8));
+    if (group != 0x0002) return pos;
+    const std::string vr(reinterpret_cast<char*>(h + 4), 2);
+    uint64_t len;
+    uint64_t header = 8;
+    if (vr == "OB" || vr == "OW" || vr == "OF" || vr == "SQ" || vr == "UT" || vr == "UN" ||
+        vr == "UC" || vr == "UR" || vr == "OD" || vr == "OL" || vr == "OV") {
+      unsigned char l[4];
+      if (!in.read(reinterpret_cast<char*>(l), 4)) return pos;
+      len = static_cast<uint64_t>(l[0]) | (static_cast<uint64_t>(l[1]) << 8) |
+            (static_cast<uint64_t>(l[2]) << 16) | (static_cast<uint64_t>(l[3]) << 24);
+      header = 12;
+    } else {
+      len = static_cast<uint64_t>(h[6] | (h[7] << 8));
+    }
+    pos += header + len;
+    in.seekg(static_cast<std::streamoff>(pos));
+  }
+}
+
 bool isValidUid(const std::string& uid) {
   if (uid.empty() || uid.size() > 64) return false;
   bool start = true;
@@ -160,6 +188,7 @@ InstanceSummary readInstanceSummary(const std::filesystem::path& file,
   }
 
   InstanceSummary s;
+  s.dataset_offset = part10DatasetOffset(file);
   s.sop_class_uid = get(ds, DCM_SOPClassUID);
   s.sop_instance_uid = get(ds, DCM_SOPInstanceUID);
   s.study_instance_uid = get(ds, DCM_StudyInstanceUID);

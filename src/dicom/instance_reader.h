@@ -36,6 +36,9 @@ std::string sopClassName(const std::string& uid);
 InstanceSummary readInstanceSummary(const std::filesystem::path& file,
                                     const std::set<std::string>& accepted_sop_classes);
 
+// Offset of the dataset in a Part-10 file: 132 + the length of the file meta group.
+uint64_t part10DatasetOffset(const std::filesystem::path& file);
+
 // True if `uid` has valid DICOM UID syntax (digits and dots, <= 64 chars, no empty or
 // leading-zero components).
 bool isValidUid(const std::string& uid);

@@ -23,6 +23,9 @@ struct InstanceSummary {
   std::string study_instance_uid;
   std::string series_instance_uid;
   std::string transfer_syntax_uid;
+  // Where the dataset starts in the Part-10 file (after preamble and file meta header): two
+  // copies of one object differ only in their meta header when they came by different doors.
+  uint64_t dataset_offset = 0;
 
   // Woman, as the sending CIM identified her (UTF-8).
   std::string patient_id;             // IPP of the CIM

@@ -88,9 +88,13 @@ CREATE TABLE instances(
   blob_key TEXT NOT NULL,
   size INTEGER NOT NULL,
   sha256 TEXT NOT NULL,
+  dataset_sha256 TEXT NOT NULL DEFAULT '',
   source TEXT NOT NULL DEFAULT '',
   received_at TEXT NOT NULL);
 CREATE INDEX instances_series ON instances(series_ref);
+-- Blobs moved into the store whose index row is not committed yet; resolved at start-up so a
+-- crash between the two never leaves an unreferenced file behind.
+CREATE TABLE blob_intents(key TEXT PRIMARY KEY, created_at TEXT NOT NULL);
 CREATE TABLE quarantine(
   id INTEGER PRIMARY KEY,
   sop_uid TEXT NOT NULL,
@@ -337,7 +341,13 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   SqliteTransaction tx(db);
   const std::string now = in.received_at.empty() ? nowIso() : in.received_at;
 
+  // Once a row references the blob, it is no longer pending.
+  auto resolveIntent = [&] {
+    db.prepare("DELETE FROM blob_intents WHERE key = ?").bind(1, in.blob_key).step();
+  };
+
   auto quarantine = [&](const std::string& reason) {
+    resolveIntent();
     db.prepare(
           "INSERT OR IGNORE INTO quarantine(sop_uid, study_uid, reason, blob_key, size, sha256, "
           "source, received_at) VALUES(?,?,?,?,?,?,?,?)")
@@ -376,12 +386,21 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
         .step();
   };
 
-  // 1. Same SOP Instance UID already stored?
+  // 1. Same SOP Instance UID already stored? Same object = same dataset bytes (the file meta
+  // header differs between doors: DIMSE carries none, STOW keeps the sender's).
   {
-    auto st = db.prepare("SELECT sha256 FROM instances WHERE sop_uid = ?");
+    auto st = db.prepare("SELECT sha256, dataset_sha256 FROM instances WHERE sop_uid = ?");
     st.bind(1, s.sop_instance_uid);
     if (st.step()) {
-      if (st.text(0) == in.sha256) {
+      const bool same = st.text(0) == in.sha256 ||
+                        (!in.dataset_sha256.empty() && st.text(1) == in.dataset_sha256);
+      if (same) {
+        if (st.text(0) == in.sha256) {
+          resolveIntent();
+          tx.commit();
+        }
+        // Otherwise the new file (other meta header) is referenced by nothing: the caller
+        // releases it with releaseIfUnreferenced().
         return {RecordOutcome::kSameBytes, "already stored with identical content"};
       }
       const std::string reason =
@@ -572,11 +591,12 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   }
 
   // 5. Instance.
+  resolveIntent();
   db.prepare(
         "INSERT INTO instances(sop_uid, series_ref, sop_class, instance_number, transfer_syntax, "
         "rows, columns, frames, bits_allocated, bits_stored, photometric, view_code, view_role, "
-        "view_json, blob_key, size, sha256, source, received_at) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        "view_json, blob_key, size, sha256, source, received_at, dataset_sha256) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, s.sop_instance_uid)
       .bind(2, series_ref)
       .bind(3, s.sop_class_uid)
@@ -596,6 +616,7 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
       .bind(17, in.sha256)
       .bind(18, in.source)
       .bind(19, now)
+      .bind(20, in.dataset_sha256)
       .step();
   db.prepare("UPDATE series SET instance_count = instance_count + 1 WHERE id = ?")
       .bind(1, series_ref)
@@ -614,6 +635,44 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   refreshExam(study_ref, identity_issue);
   tx.commit();
   return {RecordOutcome::kInserted, ""};
+}
+
+void ArchiveIndex::addBlobIntent(const std::string& key) {
+  std::lock_guard lk(write_mu_);
+  writer_->prepare("INSERT OR IGNORE INTO blob_intents(key, created_at) VALUES(?, ?)")
+      .bind(1, key)
+      .bind(2, nowIso())
+      .step();
+}
+
+std::vector<std::string> ArchiveIndex::unreferencedBlobIntents() {
+  std::lock_guard lk(write_mu_);
+  std::vector<std::string> out;
+  auto st = writer_->prepare(
+      "SELECT b.key FROM blob_intents b WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE "
+      "i.blob_key = b.key) AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.blob_key = b.key)");
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+bool ArchiveIndex::releaseIfUnreferenced(const std::string& key,
+                                         const std::function<void()>& remove_file) {
+  std::lock_guard lk(write_mu_);
+  auto st = writer_->prepare(
+      "SELECT (SELECT COUNT(*) FROM instances WHERE blob_key = ?1) + (SELECT COUNT(*) FROM "
+      "quarantine WHERE blob_key = ?1)");
+  st.bind(1, key);
+  st.step();
+  if (st.integer(0) > 0) return false;
+  // Under the writer lock: no ingest can reference this key while the file goes.
+  remove_file();
+  writer_->prepare("DELETE FROM blob_intents WHERE key = ?").bind(1, key).step();
+  return true;
+}
+
+void ArchiveIndex::clearBlobIntents() {
+  std::lock_guard lk(write_mu_);
+  writer_->exec("DELETE FROM blob_intents");
 }
 
 bool ArchiveIndex::findInstance(const std::string& sop_uid, InstanceRow& out) {

@@ -55,6 +55,16 @@ class ArchiveIndex {
   // Throws IndexError on database failure (nothing is then recorded).
   RecordResult recordInstance(const StoredInstance& in, const ExamRecompute& recompute);
 
+  // Crash safety of the blob/index pair: a blob key is recorded as pending before its file is
+  // moved into the store and cleared by the transaction that records its row. At start-up the
+  // hub removes the files of pending keys nothing references (never acknowledged), then clears.
+  void addBlobIntent(const std::string& key);
+  std::vector<std::string> unreferencedBlobIntents();
+  void clearBlobIntents();
+  // Removes (via `remove_file`) a blob that no row references, e.g. the second copy of an
+  // object that came with another file meta header. Returns true if it was removed.
+  bool releaseIfUnreferenced(const std::string& key, const std::function<void()>& remove_file);
+
   // Looks up by SOP Instance UID; returns false when absent.
   bool findInstance(const std::string& sop_uid, InstanceRow& out);
 

@@ -110,7 +110,14 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   rec.view_role = toString(view.role);
   rec.view_json = toJson(view).dump();
   try {
-    BlobInfo blob = blobs_.adopt(staged, known_sha256);
+    // One read for both digests: the file (blob key) and the dataset (object identity).
+    FileDigests digests = sha256FileAndSuffix(staged, r.summary.dataset_offset);
+    if (!known_sha256.empty() && known_sha256 != digests.file) {
+      throw StorageError("the received bytes changed on disk before they could be stored");
+    }
+    rec.dataset_sha256 = digests.suffix;
+    index_.addBlobIntent(digests.file);
+    BlobInfo blob = blobs_.adopt(staged, digests.file);
     rec.blob_key = blob.key;
     rec.sha256 = blob.key;
     rec.size = blob.size;
@@ -160,6 +167,7 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
                     source.describe());
       break;
     case RecordOutcome::kSameBytes:
+      index_.releaseIfUnreferenced(rec.blob_key, [&] { blobs_.remove(rec.blob_key); });
       r.status = IngestStatus::kAlreadyStored;
       r.message = rr.detail;
       ++counters_.duplicates;

@@ -3,6 +3,7 @@
 // the free functions are thread-safe.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -28,5 +29,13 @@ class Sha256 {
 std::string sha256Hex(std::string_view data);
 // Hashes a whole file. Throws std::runtime_error (with the path) if it cannot be read.
 std::string sha256File(const std::filesystem::path& path);
+
+// One read of the file, two digests: the whole file and its bytes from `suffix_offset` on
+// (a DICOM object's dataset after its file meta header). Throws like sha256File.
+struct FileDigests {
+  std::string file;
+  std::string suffix;
+};
+FileDigests sha256FileAndSuffix(const std::filesystem::path& path, uint64_t suffix_offset);
 
 }  // namespace dualread
