@@ -3,35 +3,15 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "domain/vocabulary.h"
+
 namespace dualread {
 
 namespace {
 
-// One row of an enum's vocabulary: machine code, English label, French label.
-template <class E>
-struct Vocab {
-  E value;
-  const char* code;
-  const char* en;
-  const char* fr;
-};
-
-template <class E, size_t N>
-const Vocab<E>& row(const Vocab<E> (&table)[N], E v) {
-  for (const auto& r : table)
-    if (r.value == v) return r;
-  return table[0];  // unreachable for a complete table; keeps the function total
-}
-
-template <class E, size_t N>
-bool parseRow(const Vocab<E> (&table)[N], std::string_view code, E& out) {
-  for (const auto& r : table)
-    if (code == r.code) {
-      out = r.value;
-      return true;
-    }
-  return false;
-}
+using vocab::parseRow;
+using vocab::row;
+using vocab::Vocab;
 
 constexpr Vocab<Breast> kBreasts[] = {
     {Breast::kRight, "right", "right breast", "sein droit"},

@@ -3,34 +3,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "domain/vocabulary.h"
+
 namespace dualread {
 
 namespace {
 
-template <class E>
-struct Vocab {
-  E value;
-  const char* code;
-  const char* en;
-  const char* fr;
-};
-
-template <class E, size_t N>
-const Vocab<E>& row(const Vocab<E> (&table)[N], E v) {
-  for (const auto& r : table)
-    if (r.value == v) return r;
-  return table[0];
-}
-
-template <class E, size_t N>
-bool parseRow(const Vocab<E> (&table)[N], std::string_view code, E& out) {
-  for (const auto& r : table)
-    if (code == r.code) {
-      out = r.value;
-      return true;
-    }
-  return false;
-}
+using vocab::parseRow;
+using vocab::row;
+using vocab::Vocab;
 
 constexpr Vocab<MenopausalStatus> kMenopause[] = {
     {MenopausalStatus::kUnknown, "unknown", "unknown", "inconnu"},
