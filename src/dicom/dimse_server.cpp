@@ -45,6 +45,7 @@
 #include "dicom/dimse_sender.h"
 #include "dicom/instance_reader.h"
 #include "domain/view_classifier.h"
+#include "storage/staging_flusher.h"
 
 namespace fs = std::filesystem;
 
@@ -365,8 +366,13 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
         out.status().good() && out.write(meta.data(), static_cast<offile_off_t>(meta.size())) ==
                                    static_cast<offile_off_t>(meta.size());
     T_ASC_PresentationContextID data_pc = pc;
+    // Disk writeback starts while the image is still arriving (see StagingFlusher).
+    StagingFlusher flusher(st.staged);
+    auto progress = [](void* ctx, unsigned long bytes) {
+      static_cast<StagingFlusher*>(ctx)->written(bytes);
+    };
     cond = DIMSE_receiveDataSetInFile(assoc_, DIMSE_NONBLOCKING, kDimseTimeoutSeconds, &data_pc,
-                                      &out, nullptr, nullptr);
+                                      &out, progress, &flusher);
     if (cond.good() && data_pc != pc)
       cond = makeDcmnetCondition(DIMSEC_INVALIDPRESENTATIONCONTEXTID, OF_error,
                                  "DIMSE: presentation contexts of command and data differ");
