@@ -9,6 +9,7 @@
 #include "app/config_loader.h"
 #include "app/hub.h"
 #include "index/archive_index.h"
+#include "services/audit_service.h"
 #include "services/fsck.h"
 #include "services/synth.h"
 #include "storage/fs_blob_store.h"
@@ -112,6 +113,14 @@ int main(int argc, char** argv) {
   auto* fsck = app.add_subcommand("fsck", "check every archived object against its hash");
   fsck->add_option("--data", fsck_data, "data directory")->required();
 
+  // audit
+  std::filesystem::path audit_data;
+  auto* audit = app.add_subcommand("audit", "the hash-chained audit trail");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "detect any altered, removed or "
+                                                       "reordered audit entry");
+  audit_verify->add_option("--data", audit_data, "data directory")->required();
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
@@ -136,6 +145,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*fsck) return runFsckCommand(fsck_data);
+    if (*audit_verify) return runAuditVerify(audit_data, std::cout);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
