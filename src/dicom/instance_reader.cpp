@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "dicom/length_guard.h"
+
 namespace dualread {
 namespace {
 
@@ -147,17 +149,21 @@ InstanceSummary readInstanceSummary(const std::filesystem::path& file,
                           "this is not a DICOM file (no 'DICM' Part-10 header); nothing stored");
     }
   }
+  if (auto problem = findImpossibleLength(file)) {
+    throw DicomRejected(K::kTruncated, "the DICOM file is truncated or corrupt: " + *problem +
+                                           "; nothing stored, please send it again");
+  }
   DcmFileFormat ff;
   // Values above 64 KiB (pixel data) stay on disk: a 32 MB image is not read into memory.
-  OFCondition cond = ff.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, 64 * 1024,
-                                 ERM_autoDetect);
+  OFCondition cond =
+      ff.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, 64 * 1024, ERM_autoDetect);
   if (cond.bad()) {
     const std::string reason = cond.text();
     if (reason.find("end") != std::string::npos || reason.find("Premature") != std::string::npos)
       throw DicomRejected(K::kTruncated, "the DICOM file is truncated (" + reason +
                                              "); nothing stored, please send it again");
-    throw DicomRejected(K::kNotDicom, "the DICOM file cannot be read (" + reason +
-                                          "); nothing stored");
+    throw DicomRejected(K::kNotDicom,
+                        "the DICOM file cannot be read (" + reason + "); nothing stored");
   }
   DcmDataset* ds = ff.getDataset();
   DcmMetaInfo* meta = ff.getMetaInfo();

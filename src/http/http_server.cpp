@@ -79,8 +79,12 @@ class BeastBody final : public http::RequestBody {
   BeastBody(Connection& conn, beast::flat_buffer& buffer,
             bhttp::request_parser<bhttp::buffer_body>& parser, uint64_t limit)
       : conn_(conn), buffer_(buffer), parser_(parser), limit_(limit) {
-    auto cl = parser_.content_length();
-    if (cl) length_ = *cl;
+    // Beast only knows the length once the header is complete (not when the body limit cut
+    // the header short).
+    if (parser_.is_header_done()) {
+      auto cl = parser_.content_length();
+      if (cl) length_ = *cl;
+    }
     const auto expect = parser_.get()[bhttp::field::expect];
     expect_continue_ = http::iequals(http::trim(expect), "100-continue");
   }
@@ -448,8 +452,8 @@ struct HttpServer::Impl {
       bool lost = false;
       try {
         if (ec == bhttp::error::body_limit) {
-          throw HttpError(413, "the request body (" +
-                                   std::to_string(parser.content_length().value_or(0)) +
+          const std::string declared(msg[bhttp::field::content_length]);
+          throw HttpError(413, "the request body (" + (declared.empty() ? "?" : declared) +
                                    " bytes) is larger than the hub accepts (" +
                                    std::to_string(limit) + " bytes)");
         }
