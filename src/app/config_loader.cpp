@@ -4,7 +4,109 @@
 
 #include <stdexcept>
 
+#include "domain/reading.h"
+
 namespace dualread {
+
+namespace {
+
+// [programme]: every key is a ProgrammeRules field name; unknown keys and wrong types are errors
+// (a typo must not silently leave a national default in force).
+void loadProgramme(const toml::table& tbl, const std::string& file, ProgrammeRules& r) {
+  struct IntKey {
+    const char* name;
+    int ProgrammeRules::*field;
+  };
+  struct RealKey {
+    const char* name;
+    double ProgrammeRules::*field;
+  };
+  static const IntKey kInts[] = {
+      {"min_age_years", &ProgrammeRules::min_age_years},
+      {"max_age_years", &ProgrammeRules::max_age_years},
+      {"screening_interval_months", &ProgrammeRules::screening_interval_months},
+      {"invitation_reminder_days", &ProgrammeRules::invitation_reminder_days},
+      {"min_standard_views", &ProgrammeRules::min_standard_views},
+      {"transfer_deadline_hours", &ProgrammeRules::transfer_deadline_hours},
+      {"result_deadline_days", &ProgrammeRules::result_deadline_days},
+      {"deadline_warning_days", &ProgrammeRules::deadline_warning_days},
+      {"l2_session_size", &ProgrammeRules::l2_session_size},
+      {"l2_min_reads_per_year", &ProgrammeRules::l2_min_reads_per_year},
+      {"l3_min_readers", &ProgrammeRules::l3_min_readers},
+      {"cti_retake_reminder_days", &ProgrammeRules::cti_retake_reminder_days},
+      {"follow_up_reminder_days", &ProgrammeRules::follow_up_reminder_days},
+      {"follow_up_reminder_repeat_days", &ProgrammeRules::follow_up_reminder_repeat_days},
+      {"follow_up_max_reminders", &ProgrammeRules::follow_up_max_reminders},
+      {"follow_up_surveillance_months", &ProgrammeRules::follow_up_surveillance_months},
+  };
+  static const RealKey kReals[] = {
+      {"alert_max_recall_rate", &ProgrammeRules::alert_max_recall_rate},
+      {"alert_max_cti_rate", &ProgrammeRules::alert_max_cti_rate},
+      {"alert_max_l1_positive_after_bdi", &ProgrammeRules::alert_max_l1_positive_after_bdi},
+      {"alert_max_overdue_fraction", &ProgrammeRules::alert_max_overdue_fraction},
+  };
+  const std::string where = "configuration " + file + ", [programme] ";
+  for (const auto& [key, node] : tbl) {
+    const std::string name(key.str());
+    bool known = false;
+    for (const auto& k : kInts) {
+      if (name != k.name) continue;
+      known = true;
+      auto v = node.value_exact<int64_t>();
+      if (!v || *v < -1000000 || *v > 1000000)
+        throw std::runtime_error(where + name + " must be a whole number");
+      r.*k.field = static_cast<int>(*v);
+    }
+    for (const auto& k : kReals) {
+      if (name != k.name) continue;
+      known = true;
+      auto v = node.value<double>();  // accepts integers too (0 or 1)
+      if (!v) throw std::runtime_error(where + name + " must be a number");
+      r.*k.field = *v;
+    }
+    if (name == "l3_enabled") {
+      known = true;
+      auto v = node.value_exact<bool>();
+      if (!v) throw std::runtime_error(where + name + " must be true or false");
+      r.l3_enabled = *v;
+    }
+    if (!known) throw std::runtime_error(where + "has an unknown key '" + name + "'");
+  }
+  const auto problems = r.validate();
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : " ") + p;
+    throw std::runtime_error(where + "is not usable: " + all);
+  }
+}
+
+L2Reader loadL2Reader(const toml::table& tbl, const std::string& file) {
+  const std::string where = "configuration " + file + ": every [[l2_reader]] ";
+  L2Reader r;
+  r.reader.rpps = tbl["rpps"].value_or(std::string());
+  r.reader.name = tbl["name"].value_or(std::string());
+  if (!isRpps(r.reader.rpps)) throw std::runtime_error(where + "needs an 'rpps' of 11 digits");
+  if (r.reader.name.empty()) throw std::runtime_error(where + "needs a 'name'");
+  if (auto arr = tbl["cim_ids"].as_array()) {
+    for (auto& v : *arr) {
+      auto s = v.value<std::string>();
+      if (!s || s->empty())
+        throw std::runtime_error(where + "lists 'cim_ids' as non-empty strings (reader " +
+                                 r.reader.rpps + ")");
+      r.cim_ids.push_back(*s);
+    }
+  } else if (tbl.contains("cim_ids")) {
+    throw std::runtime_error(where + "lists 'cim_ids' as an array of strings");
+  }
+  const int64_t wanted = tbl["sessions_wanted"].value_or<int64_t>(1);
+  if (wanted < 1 || wanted > 100)
+    throw std::runtime_error(where + "has 'sessions_wanted' from 1 to 100 (reader " +
+                             r.reader.rpps + ")");
+  r.sessions_wanted = static_cast<int>(wanted);
+  return r;
+}
+
+}  // namespace
 
 void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
   toml::table t;
@@ -55,6 +157,27 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
         throw std::runtime_error("configuration " + file.string() +
                                  ": every [[remote_ae]] needs an 'aet' of 1 to 16 characters");
       c.remote_aes.push_back(ae);
+    }
+  }
+  if (auto node = t["programme"]) {
+    auto tbl = node.as_table();
+    if (!tbl)
+      throw std::runtime_error("configuration " + file.string() + ": [programme] must be a table");
+    loadProgramme(*tbl, file.string(), c.programme);
+  }
+  if (auto readers = t["l2_reader"].as_array()) {
+    c.l2_readers.clear();
+    for (auto& node : *readers) {
+      auto tbl = node.as_table();
+      if (!tbl)
+        throw std::runtime_error("configuration " + file.string() +
+                                 ": [[l2_reader]] must be tables");
+      L2Reader r = loadL2Reader(*tbl, file.string());
+      for (const auto& other : c.l2_readers)
+        if (other.reader.rpps == r.reader.rpps)
+          throw std::runtime_error("configuration " + file.string() + ": L2 reader " +
+                                   r.reader.rpps + " is listed twice");
+      c.l2_readers.push_back(std::move(r));
     }
   }
 }

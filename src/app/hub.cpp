@@ -5,8 +5,11 @@
 #include "dicom/dimse_server.h"
 #include "http/http_server.h"
 #include "index/archive_index.h"
+#include "index/workflow_store.h"
 #include "services/exam_service.h"
 #include "services/ingest_service.h"
+#include "services/study_event_queue.h"
+#include "services/workflow_service.h"
 #include "storage/fs_blob_store.h"
 
 namespace dualread {
@@ -17,6 +20,9 @@ struct Hub::Impl {
   std::unique_ptr<ArchiveIndex> index;
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<ExamService> exams;
+  std::unique_ptr<WorkflowStore> workflow_store;
+  std::unique_ptr<WorkflowService> workflow;
+  std::unique_ptr<StudyEventQueue> study_events;
   std::unique_ptr<HubServices> services;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
@@ -48,8 +54,28 @@ void Hub::start() {
   opts.completeness = c.completeness;
   impl_->ingest = std::make_unique<IngestService>(*impl_->blobs, *impl_->index, opts);
   impl_->exams = std::make_unique<ExamService>(*impl_->index);
-  impl_->services = std::make_unique<HubServices>(
-      HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams});
+  impl_->workflow_store = std::make_unique<WorkflowStore>((c.data_dir / "index.sqlite").string());
+  impl_->workflow = std::make_unique<WorkflowService>(c, *impl_->index, *impl_->workflow_store);
+  // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
+  // is durably archived, and exams are assembled just after.
+  impl_->study_events = std::make_unique<StudyEventQueue>(
+      [w = impl_->workflow.get()](const std::string& uid) {
+        InstanceSummary s;
+        s.study_instance_uid = uid;
+        w->onInstanceStored(s);
+      });
+  impl_->ingest->setInstanceStoredObserver(
+      [q = impl_->study_events.get()](const InstanceSummary& s) {
+        q->push(s.study_instance_uid);
+      });
+  const auto unlinked = impl_->workflow_store->studiesNotInAnExam();
+  for (const auto& uid : unlinked) impl_->study_events->push(uid);
+  if (!unlinked.empty())
+    spdlog::info("{} archived studies are not in a screening exam yet: assembling them",
+                 unlinked.size());
+  impl_->study_events->start();
+  impl_->services = std::make_unique<HubServices>(HubServices{
+      c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams, impl_->workflow.get()});
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,
@@ -65,6 +91,7 @@ void Hub::stop() {
   if (impl_->http) impl_->http->stop();
   impl_->dimse.reset();
   impl_->http.reset();
+  if (impl_->study_events) impl_->study_events->stop();
 }
 
 uint16_t Hub::httpPort() const { return impl_->http ? impl_->http->port() : 0; }

@@ -158,6 +158,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addWadoRoutes(router, services);
   addStowRoutes(router, services);
   addRestRoutes(router, services);
+  addWorkflowRoutes(router, services);
   setStaticFallback(router, services);
 }
 

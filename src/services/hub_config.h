@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "domain/exam_assessment.h"
+#include "domain/programme_rules.h"
+#include "domain/session_dealer.h"
 
 namespace dualread {
 
@@ -33,6 +35,8 @@ struct HubConfig {
   std::vector<RemoteAe> remote_aes;
   CompletenessRule completeness;
   std::filesystem::path static_dir;  // web app files; empty = none
+  ProgrammeRules programme;          // [programme]: national defaults unless overridden
+  std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
 };
 
 }  // namespace dualread

@@ -6,6 +6,7 @@
 #include "services/exam_service.h"
 #include "services/hub_config.h"
 #include "services/ingest_service.h"
+#include "services/workflow_service.h"
 
 namespace dualread {
 
@@ -15,6 +16,9 @@ struct HubServices {
   ArchiveIndex& index;
   IngestService& ingest;
   ExamService& exams;
+  // The screening workflow; null in tools and tests that run without it (its routes then
+  // answer 503).
+  WorkflowService* workflow = nullptr;
 };
 
 }  // namespace dualread

@@ -165,6 +165,14 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
       spdlog::debug("Stored {} {} of study {} ({} bytes) from {}", view.code,
                     r.summary.sop_instance_uid, r.summary.study_instance_uid, rec.size,
                     source.describe());
+      if (on_stored_) {
+        try {
+          on_stored_(r.summary);
+        } catch (const std::exception& e) {
+          spdlog::error("Instance {} is stored but its observer failed: {}",
+                        r.summary.sop_instance_uid, e.what());
+        }
+      }
       break;
     case RecordOutcome::kSameBytes:
       index_.releaseIfUnreferenced(rec.blob_key, [&] { blobs_.remove(rec.blob_key); });

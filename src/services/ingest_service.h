@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,9 +48,20 @@ struct IngestOptions {
   CompletenessRule completeness;
 };
 
+// Told of every instance newly stored and indexed (not of duplicates, conflicts, quarantine or
+// rejections), after the index committed it: the screening workflow assembles its exams from
+// these. Runs on the ingesting thread; must be thread-safe. An exception it throws is logged
+// and does not change the ingest outcome (the object is stored).
+using InstanceStoredObserver = std::function<void(const InstanceSummary&)>;
+
 class IngestService {
  public:
   IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOptions options);
+
+  // Sets the observer; call once before the doors start (not synchronised with ingests).
+  void setInstanceStoredObserver(InstanceStoredObserver observer) {
+    on_stored_ = std::move(observer);
+  }
 
   // Takes ownership of a file written in the blob store's staging area (it is moved into the
   // store or deleted). `known_sha256` may be empty.
@@ -73,6 +85,7 @@ class IngestService {
   ArchiveIndex& index_;
   IngestOptions options_;
   Counters counters_;
+  InstanceStoredObserver on_stored_;
 };
 
 const char* toString(IngestStatus s);

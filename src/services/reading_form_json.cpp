@@ -348,6 +348,63 @@ void readL2(ObjectReader& root, L2Reading& r) {
   root.boolean("signed", r.is_signed);
 }
 
+void readCtiFlag(ObjectReader& c, CtiFlag& flag) {
+  std::optional<CtiReason> reason;
+  c.string("view", flag.view, true);
+  c.code("reason", reason, true, false);
+  if (reason) flag.reason = *reason;
+  c.string("comment", flag.comment, false);
+}
+
+void readL3(ObjectReader& root, L3Decision& d) {
+  root.array("readers", true, [&](const json& item, const std::string& path) {
+    ObjectReader o(item, path, root.errors());
+    ReaderRef r;
+    readReader(o, r);
+    o.finish();
+    d.readers.push_back(std::move(r));
+  });
+  std::optional<TimePoint> at;
+  root.dateTime("decided_at", at, false, false);
+  if (at) d.decided_at = *at;
+  root.boolean("positive", d.positive);
+  root.object("right", false, [&](ObjectReader& a) { readAssessment(a, d.right); });
+  root.object("left", false, [&](ObjectReader& a) { readAssessment(a, d.left); });
+  root.string("comment", d.comment, false);
+}
+
+void readCtiRequest(ObjectReader& root, CtiRequest& r) {
+  root.string("id", r.id, true);
+  root.string("exam_id", r.exam_id, true);
+  root.string("woman_id", r.woman_id, true);
+  root.string("cim_id", r.cim_id, true);
+  root.object("requested_by", true, [&](ObjectReader& o) { readReader(o, r.requested_by); });
+  std::optional<TimePoint> at;
+  root.dateTime("requested_at", at, true, false);
+  if (at) r.requested_at = *at;
+  root.array("items", true, [&](const json& item, const std::string& path) {
+    ObjectReader c(item, path, root.errors());
+    CtiFlag flag;
+    readCtiFlag(c, flag);
+    c.finish();
+    r.items.push_back(std::move(flag));
+  });
+  std::string status;
+  root.string("status", status, true);
+  if (status == "open")
+    r.status = CtiStatus::kOpen;
+  else if (status == "fulfilled")
+    r.status = CtiStatus::kFulfilled;
+  else if (status == "cancelled")
+    r.status = CtiStatus::kCancelled;
+  else
+    root.errors().push_back({root.at("status"), "unknown CTI status"});
+  root.string("fulfilled_by_study_uid", r.fulfilled_by_study_uid, false);
+  std::optional<TimePoint> done;
+  root.dateTime("fulfilled_at", done, false, true);
+  r.fulfilled_at = done;
+}
+
 template <class T>
 Parsed<T> parseWith(const json& j, const std::function<void(ObjectReader&, T&)>& read) {
   Parsed<T> out;
@@ -469,6 +526,41 @@ Parsed<L1Form> l1FormFromJsonText(std::string_view text) {
 
 Parsed<L2Reading> l2ReadingFromJsonText(std::string_view text) {
   return parseText<L2Reading>(text, &l2ReadingFromJson);
+}
+
+json toJson(const L3Decision& d) {
+  json readers = json::array();
+  for (const auto& r : d.readers) readers.push_back(readerJson(r));
+  return {{"readers", readers},
+          {"decided_at", toIsoDateTime(d.decided_at)},
+          {"positive", d.positive},
+          {"right", assessmentJson(d.right)},
+          {"left", assessmentJson(d.left)},
+          {"comment", d.comment}};
+}
+
+Parsed<L3Decision> l3DecisionFromJson(const json& j) {
+  return parseWith<L3Decision>(j, [](ObjectReader& o, L3Decision& d) { readL3(o, d); });
+}
+
+json toJson(const CtiRequest& r) {
+  json items = json::array();
+  for (const auto& c : r.items)
+    items.push_back({{"view", c.view}, {"reason", toCode(c.reason)}, {"comment", c.comment}});
+  return {{"id", r.id},
+          {"exam_id", r.exam_id},
+          {"woman_id", r.woman_id},
+          {"cim_id", r.cim_id},
+          {"requested_by", readerJson(r.requested_by)},
+          {"requested_at", toIsoDateTime(r.requested_at)},
+          {"items", items},
+          {"status", toCode(r.status)},
+          {"fulfilled_by_study_uid", r.fulfilled_by_study_uid},
+          {"fulfilled_at", r.fulfilled_at ? json(toIsoDateTime(*r.fulfilled_at)) : json(nullptr)}};
+}
+
+Parsed<CtiRequest> ctiRequestFromJson(const json& j) {
+  return parseWith<CtiRequest>(j, [](ObjectReader& o, CtiRequest& r) { readCtiRequest(o, r); });
 }
 
 }  // namespace dualread

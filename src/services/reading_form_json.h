@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/cti.h"
 #include "domain/reading.h"
 #include "domain/reading_form.h"
 
@@ -33,5 +34,15 @@ Parsed<L2Reading> l2ReadingFromJson(const nlohmann::json& j);
 // From text; a syntax error is reported as one error with an empty field path.
 Parsed<L1Form> l1FormFromJsonText(std::string_view text);
 Parsed<L2Reading> l2ReadingFromJsonText(std::string_view text);
+
+// The L3/consensus decision: {"readers": [{rpps, name}], "decided_at", "positive", "right",
+// "left", "comment"}; `decided_at`, `right`, `left` and `comment` are optional when parsing
+// (the hub stamps the time).
+nlohmann::json toJson(const L3Decision& decision);
+Parsed<L3Decision> l3DecisionFromJson(const nlohmann::json& j);
+
+// A CTI request as stored and shown on the CIM's worklist.
+nlohmann::json toJson(const CtiRequest& request);
+Parsed<CtiRequest> ctiRequestFromJson(const nlohmann::json& j);
 
 }  // namespace dualread

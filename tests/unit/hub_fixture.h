@@ -11,9 +11,11 @@
 #include <random>
 
 #include "index/archive_index.h"
+#include "index/workflow_store.h"
 #include "services/exam_service.h"
 #include "services/hub_services.h"
 #include "services/ingest_service.h"
+#include "services/workflow_service.h"
 #include "storage/fs_blob_store.h"
 
 namespace dualread::testing {
@@ -44,11 +46,18 @@ class HubFixture : public ::testing::Test {
                                  config_.accepted_sop_classes.end()};
     ingest_ = std::make_unique<IngestService>(*blobs_, *index_, opts);
     exams_ = std::make_unique<ExamService>(*index_);
+    workflow_store_ = std::make_unique<WorkflowStore>((dir_ / "index.sqlite").string());
+    workflow_ =
+        std::make_unique<WorkflowService>(config_, *index_, *workflow_store_, workflowClock());
+    ingest_->setInstanceStoredObserver(
+        [w = workflow_.get()](const InstanceSummary& s) { w->onInstanceStored(s); });
     services_ = std::make_unique<HubServices>(
-        HubServices{config_, *blobs_, *index_, *ingest_, *exams_});
+        HubServices{config_, *blobs_, *index_, *ingest_, *exams_, workflow_.get()});
   }
   void TearDown() override {
     services_.reset();
+    workflow_.reset();
+    workflow_store_.reset();
     exams_.reset();
     ingest_.reset();
     index_.reset();
@@ -58,6 +67,8 @@ class HubFixture : public ::testing::Test {
   }
   // Override to change the configuration before the services are built.
   virtual void configure(HubConfig&) {}
+  // Override to give the workflow a fixed clock; empty = the system clock.
+  virtual WorkflowService::Clock workflowClock() { return {}; }
 
   std::filesystem::path dir_;
   HubConfig config_;
@@ -65,6 +76,8 @@ class HubFixture : public ::testing::Test {
   std::unique_ptr<ArchiveIndex> index_;
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<ExamService> exams_;
+  std::unique_ptr<WorkflowStore> workflow_store_;
+  std::unique_ptr<WorkflowService> workflow_;
   std::unique_ptr<HubServices> services_;
 };
 

@@ -1,0 +1,202 @@
+// REST API of the screening workflow (application/json unless said otherwise): the L1 reading
+// form of an exam and its signature, the exam's workflow, its CDA export, L2 reading sessions,
+// the CTI worklist of a CIM and the L3 queue. Handlers translate WorkflowService results:
+// 400 {"error", "errors": [{field, message}]} for invalid input or a refused transition, 404
+// for an unknown exam or session, 409 when the exam's state does not accept the action at all.
+
+#include <nlohmann/json.hpp>
+
+#include "http/handler_util.h"
+#include "http/http_util.h"
+#include "http/routes.h"
+
+namespace dualread::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxJsonBody = 1 << 20;  // a reading form is a few kB
+
+WorkflowService& workflowOf(HubServices& services) {
+  if (!services.workflow)
+    throw HttpError(503, "the screening workflow is not running in this process");
+  return *services.workflow;
+}
+
+// The request's JSON body (an empty body reads as an empty object); 400 when not JSON, 413
+// when too large, 415 when declared as something else.
+json readJsonBody(HttpRequest& req) {
+  const std::string type = req.header("content-type");
+  if (!type.empty() && type.rfind("application/json", 0) != 0)
+    throw HttpError(415, "send the body as application/json");
+  std::string text;
+  char buf[16384];
+  while (size_t n = req.body->read(buf, sizeof buf)) {
+    text.append(buf, n);
+    if (text.size() > kMaxJsonBody)
+      throw HttpError(413,
+                      "the JSON body is larger than " + std::to_string(kMaxJsonBody) + " bytes");
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw HttpError(400, "the body is not valid JSON");
+  return j;
+}
+
+void requireJsonAccept(const HttpRequest& req) {
+  if (!acceptsAny(req.header("accept"), {"application/json"}))
+    throw HttpError(406, "this resource is only available as application/json");
+}
+
+void requireNoParams(const HttpRequest& req) {
+  if (!req.query.empty())
+    throw HttpError(400, "unknown query parameter '" + headerSafe(req.query.front().first, 60) +
+                             "'; this resource takes none");
+}
+
+// The only query parameter `name`, required; 400 otherwise.
+std::string requiredParam(const HttpRequest& req, const std::string& name) {
+  std::string value;
+  for (const auto& [k, v] : req.query) {
+    if (k != name)
+      throw HttpError(400, "unknown query parameter '" + headerSafe(k, 60) + "'; known: " + name);
+    value = v;
+  }
+  if (value.empty()) throw HttpError(400, "the query parameter '" + name + "' is required");
+  return value;
+}
+
+std::string sessionParam(const HttpRequest& req) {
+  const std::string& id = req.param("session");
+  if (id.size() > 64) throw HttpError(400, "'" + headerSafe(id, 40) + "' is not a session id");
+  return id;
+}
+
+void send(ResponseWriter& w, const WorkflowResult& r, int ok_status = 200) {
+  if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
+  json errors = json::array();
+  for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
+  const int status = r.status == WorkflowStatus::kNotFound   ? 404
+                     : r.status == WorkflowStatus::kConflict ? 409
+                                                             : 400;
+  sendJson(w, status, {{"error", r.error}, {"errors", errors}});
+}
+
+}  // namespace
+
+void addWorkflowRoutes(Router& router, HubServices& services) {
+  auto& s = services;
+  const auto exam = [](const HttpRequest& req) {
+    return uidParam(req, "study", "exam id (Study Instance UID)");
+  };
+
+  router.add("GET", "/api/exams/{study}/workflow", "an exam's workflow state, history, missing",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).workflow(exam(req)));
+             });
+  router.add("PUT", "/api/exams/{study}/l1-form", "store the exam's L1 reading form (unsigned)",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               const std::string id = exam(req);
+               send(w, workflowOf(s).putL1Form(id, readJsonBody(req)));
+             });
+  router.add("GET", "/api/exams/{study}/l1-form", "the exam's L1 reading form and signature",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).getL1Form(exam(req)));
+             });
+  router.add("POST", "/api/exams/{study}/l1-form/sign", "sign the L1 reading form",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               const std::string id = exam(req);
+               send(w, workflowOf(s).signL1Form(id, readJsonBody(req)));
+             });
+  router.add("GET", "/api/exams/{study}/cda", "the reading form as HL7 CDA R2 (XML)",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireNoParams(req);
+               if (!acceptsAny(req.header("accept"), {"application/xml", "text/xml"}))
+                 throw HttpError(406, "this resource is only available as application/xml");
+               const WorkflowResult r = workflowOf(s).cda(exam(req));
+               if (r.status != WorkflowStatus::kOk) return send(w, r);
+               w.send(200, {{"Content-Type", "application/xml; charset=utf-8"}},
+                      r.body["xml"].get<std::string>());
+             });
+  router.add("POST", "/api/exams/{study}/l3", "record the L3/consensus decision",
+             [&s, exam](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               const std::string id = exam(req);
+               send(w, workflowOf(s).decideL3(id, readJsonBody(req)));
+             });
+  router.add("GET", "/api/l3", "exams awaiting an L3/consensus decision",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).l3Queue());
+             });
+  router.add("GET", "/api/cti", "a CIM's worklist of open CTI (retake) requests",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               send(w, workflowOf(s).ctiWorklist(requiredParam(req, "cim")));
+             });
+
+  router.add("POST", "/api/sessions/deal", "deal the exams awaiting L2 into reading sessions",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               readJsonBody(req);  // no options yet; drained so the connection stays usable
+               send(w, workflowOf(s).dealSessions());
+             });
+  router.add("GET", "/api/sessions", "reading sessions of an L2 reader",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               std::string reader;
+               for (const auto& [k, v] : req.query) {
+                 if (k != "reader")
+                   throw HttpError(
+                       400, "unknown query parameter '" + headerSafe(k, 60) + "'; known: reader");
+                 reader = v;
+               }
+               send(w, workflowOf(s).sessions(reader));
+             });
+  router.add("GET", "/api/sessions/{session}", "one reading session with its exams",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).session(sessionParam(req)));
+             });
+  router.add("GET", "/api/sessions/{session}/next", "the exam to read now in the session",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).next(sessionParam(req)));
+             });
+  router.add("POST", "/api/sessions/{session}/readings",
+             "sign the L2 reading of the session's current exam",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               const std::string id = sessionParam(req);
+               send(w, workflowOf(s).submitReading(id, readJsonBody(req)));
+             });
+  router.add("POST", "/api/sessions/{session}/skip", "hand the current exam back to the pool",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               const std::string id = sessionParam(req);
+               send(w, workflowOf(s).skip(id, readJsonBody(req)));
+             });
+  router.add("GET", "/api/sessions/{session}/summary", "end-of-session discordance summary",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireNoParams(req);
+               send(w, workflowOf(s).sessionSummary(sessionParam(req)));
+             });
+}
+
+}  // namespace dualread::http

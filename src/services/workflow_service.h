@@ -1,0 +1,125 @@
+#pragma once
+// WorkflowService: the use cases of the screening workflow (SCREENING.md §3 steps 5-12) — exam
+// images arriving, the L1 reading form put and signed, routing after L1, L2 sessions dealt to
+// the configured readers and read, CTI requests and their retakes, the L3 queue and decisions,
+// the CDA export. Each use case loads the exam record, applies the domain's apply() and
+// persists the result (record, sessions) in one WorkflowStore transaction; a refused transition
+// changes nothing. Answers are JSON documents (the REST contract, docs/openapi.yaml).
+//
+// Policy choices of the hub (documented in the API): an exam is dispatched (routed after L1)
+// as soon as it is complete and its woman is identified, and a retake as soon as it joined its
+// exam; a submitted L2 reading is signed and concluded at once (negative result, recall / L3,
+// or CTI request).
+//
+// Owned by app/Hub. Thread-safe: use cases are serialised by one mutex (load-apply-save must
+// not interleave); reads go straight to the store.
+
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/exam_workflow.h"
+#include "domain/instance_summary.h"
+#include "domain/time.h"
+#include "index/archive_index.h"
+#include "index/workflow_store.h"
+#include "services/hub_config.h"
+
+namespace dualread {
+
+enum class WorkflowStatus {
+  kOk,
+  kNotFound,  // no such exam / session / form
+  kInvalid,   // bad input, or a transition refused by a guard (the domain's sentence)
+  kConflict,  // the exam's state does not accept the event at all
+};
+
+struct WorkflowResult {
+  WorkflowStatus status = WorkflowStatus::kOk;
+  nlohmann::json body;            // the answer when kOk
+  std::string error;              // sentence otherwise
+  std::vector<FormError> errors;  // field-level detail, may be empty
+  static WorkflowResult ok(nlohmann::json body) {
+    return {WorkflowStatus::kOk, std::move(body), {}, {}};
+  }
+  static WorkflowResult fail(WorkflowStatus s, std::string error,
+                             std::vector<FormError> errors = {}) {
+    return {s, nullptr, std::move(error), std::move(errors)};
+  }
+};
+
+class WorkflowService {
+ public:
+  using Clock = std::function<TimePoint()>;
+
+  // `config` supplies the programme rules and the L2 readers; all references outlive the
+  // service. `clock` defaults to the system clock (tests pass a fixed one).
+  WorkflowService(const HubConfig& config, ArchiveIndex& index, WorkflowStore& store,
+                  Clock clock = {});
+
+  // IngestService's observer: a new instance of `study_uid` was stored. Creates the exam of a
+  // new study, links a retake to the exam whose open CTI request it fulfils, or updates the
+  // images of the exam it belongs to. Never throws (problems are logged: the image is stored
+  // in the archive whatever its workflow).
+  void onInstanceStored(const InstanceSummary& summary);
+
+  // GET /api/exams/{id}/workflow: state, history, what is missing, readings, CTI requests.
+  WorkflowResult workflow(const std::string& exam_id);
+
+  // PUT: stores the form (unsigned: any previous signature is voided since the content
+  // changed); answers with the form's problems. Invalid JSON shape -> kInvalid. A form for a
+  // study not received yet opens the exam, which its images join when they arrive.
+  WorkflowResult putL1Form(const std::string& exam_id, const nlohmann::json& form);
+  WorkflowResult getL1Form(const std::string& exam_id);
+  // body: {"signer": {"name", "rpps"}}. The signer must be the form's L1 radiologist and the
+  // signed form must pass checkL1Form. Records the SHA-256 of the canonical signed form JSON
+  // and "authenticated": false (the signer's identity comes from the body until access
+  // control lands).
+  WorkflowResult signL1Form(const std::string& exam_id, const nlohmann::json& body);
+  // The HL7 CDA R2 document (XML text in body["xml"]).
+  WorkflowResult cda(const std::string& exam_id);
+
+  // Deals the exams awaiting L2 to the configured readers. Answers the sessions and the exams
+  // left in the pool.
+  WorkflowResult dealSessions();
+  WorkflowResult sessions(const std::string& reader_rpps);
+  WorkflowResult session(const std::string& session_id);
+  // The exam to read now (images, form) or {"done": true}.
+  WorkflowResult next(const std::string& session_id);
+  // Signs and concludes the L2 reading of the session's current exam; `reading` is the L2
+  // reading JSON (read_at is stamped by the hub).
+  WorkflowResult submitReading(const std::string& session_id, const nlohmann::json& reading);
+  // Hands the current exam back to the pool (body {"reason"}).
+  WorkflowResult skip(const std::string& session_id, const nlohmann::json& body);
+  WorkflowResult sessionSummary(const std::string& session_id);
+
+  // Open CTI requests addressed to a CIM.
+  WorkflowResult ctiWorklist(const std::string& cim_id);
+  // Exams awaiting an L3 decision; and the decision itself.
+  WorkflowResult l3Queue();
+  WorkflowResult decideL3(const std::string& exam_id, const nlohmann::json& decision);
+
+ private:
+  struct Loaded;
+  std::optional<Loaded> load(const std::string& exam_id);
+  void save(WorkflowWriter& w, const Loaded& l);
+  // Applies `event`; on refusal fills `error` with the right status.
+  bool step(Loaded& l, const ExamEvent& event, TimePoint now, WorkflowResult& error);
+  // Dispatches a complete (identified) exam or a received retake; no-op otherwise.
+  void autoDispatch(Loaded& l, TimePoint now);
+  nlohmann::json workflowJson(const Loaded& l);
+  WorkflowResult currentExam(const std::string& session_id, SessionRow& session,
+                             std::optional<Loaded>& exam);
+
+  const HubConfig& config_;
+  const ProgrammeRules& rules_;
+  ArchiveIndex& index_;
+  WorkflowStore& store_;
+  Clock clock_;
+  std::mutex mu_;
+};
+
+}  // namespace dualread
