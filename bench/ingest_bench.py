@@ -12,6 +12,7 @@ up to a final `sync` for a like-for-like durability figure.
 """
 import argparse
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -60,6 +61,27 @@ def stow(base, path_prefix, files, batch=4):
             raise RuntimeError(f"STOW failed with HTTP {r.stdout} {r.stderr}")
 
 
+def qido_latency(base, prefix, patient_ids, n=200):
+    """p50/p95 of QIDO-RS studies?PatientID= over one keep-alive connection, in ms."""
+    import http.client
+    import random
+    from urllib.parse import urlparse
+    u = urlparse(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port)
+    rng = random.Random(3)
+    lat = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        conn.request("GET", f"{prefix}/studies?PatientID={rng.choice(patient_ids)}",
+                     headers={"Accept": "application/dicom+json"})
+        r = conn.getresponse()
+        r.read()
+        lat.append((time.perf_counter() - t0) * 1000)
+        if r.status != 200:
+            raise RuntimeError(f"QIDO failed: HTTP {r.status}")
+    return {"p50_ms": common.percentile(lat, 50), "p95_ms": common.percentile(lat, 95)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--women", type=int, default=25)
@@ -74,6 +96,8 @@ def main():
         common.sh([common.BIN, "synth", "--out", data, "--women", str(args.women), "--rounds", "1",
                    "--seed", "7", "--size", args.size], timeout=3600)
     files = sorted(glob.glob(os.path.join(data, "studies/*/*.dcm")))
+    with open(os.path.join(data, "manifest.json")) as f:
+        patient_ids = [st["patient_id"] for st in json.load(f)["studies"]]
     total = sum(os.path.getsize(f) for f in files)
     print(f"{len(files)} files, {total / 1e9:.2f} GB")
     results = {"files": len(files), "bytes": total, "runs": args.runs, "cstore": {}, "stow": {}}
@@ -116,13 +140,16 @@ def main():
         common.clean(work); common.drop_caches()
         orth = common.Orthanc(work, plugins=["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"])
         secs = common.timed(lambda: stow(orth.base, "/dicom-web", files))
-        orth.stop()
         record(results["stow"], "orthanc", secs)
+        results.setdefault("qido_same_data", {})["orthanc"] = qido_latency(
+            orth.base, "/dicom-web", patient_ids)
+        orth.stop()
         common.clean(work); common.drop_caches()
         hub = common.start_hub(work)
         secs = common.timed(lambda: stow(hub.base, "/dicomweb", files))
-        hub.stop()
         record(results["stow"], "hub", secs)
+        results["qido_same_data"]["hub"] = qido_latency(hub.base, "/dicomweb", patient_ids)
+        hub.stop()
     common.clean(os.path.join(args.work, "run"))
 
     def best(table, name):

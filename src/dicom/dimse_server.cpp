@@ -37,6 +37,7 @@
 #include <iterator>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -258,6 +259,7 @@ class DimseSession {
   struct StoreState {
     T_ASC_PresentationContextID pc = 0;
     fs::path staged;
+    FileDigests digests;  // computed while receiving; empty if that failed
     bool handed_to_ingest = false;
     std::unique_ptr<DcmDataset> detail;
   };
@@ -355,6 +357,7 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
     ts = trim(pcx.acceptedTransferSyntax);
   OFCondition cond = EC_Normal;
   bool disk_ok = true;
+  std::optional<StagingFlusher> flusher;
   {
     // Bit-preserving: the dataset goes to disk exactly as received, never whole in memory,
     // behind a meta header that depends only on the object (not on who sent it), so the same
@@ -366,13 +369,15 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
         out.status().good() && out.write(meta.data(), static_cast<offile_off_t>(meta.size())) ==
                                    static_cast<offile_off_t>(meta.size());
     T_ASC_PresentationContextID data_pc = pc;
-    // Disk writeback starts while the image is still arriving (see StagingFlusher).
-    StagingFlusher flusher(st.staged);
+    // Disk writeback and hashing start while the image is still arriving (StagingFlusher).
+    out.flush();
+    flusher.emplace(st.staged, meta.size());
     auto progress = [](void* ctx, unsigned long bytes) {
-      static_cast<StagingFlusher*>(ctx)->written(bytes);
+      auto* f = static_cast<StagingFlusher*>(ctx);  // DIMSE counts dataset bytes only
+      f->written(f->datasetOffset() + bytes);
     };
     cond = DIMSE_receiveDataSetInFile(assoc_, DIMSE_NONBLOCKING, kDimseTimeoutSeconds, &data_pc,
-                                      &out, progress, &flusher);
+                                      &out, progress, &*flusher);
     if (cond.good() && data_pc != pc)
       cond = makeDcmnetCondition(DIMSEC_INVALIDPRESENTATIONCONTEXTID, OF_error,
                                  "DIMSE: presentation contexts of command and data differ");
@@ -391,6 +396,10 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
   T_DIMSE_C_StoreRSP rsp;
   std::memset(&rsp, 0, sizeof rsp);
   rsp.DimseStatus = disk_ok ? STATUS_Success : STATUS_STORE_Refused_OutOfResources;
+  if (disk_ok && flusher) {
+    if (auto digests = flusher->finish()) st.digests = std::move(*digests);
+  }
+  flusher.reset();
   finishStore(st, req, rsp);
   if (!st.handed_to_ingest) {
     std::error_code ec;
@@ -443,7 +452,7 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
   const uint64_t size = fs::file_size(st.staged, ec);
   st.handed_to_ingest = true;
   const IngestResult r =
-      s_.ingest.ingestStagedFile(st.staged, IngestSource{"DIMSE", calling_, peer_}, "");
+      s_.ingest.ingestStagedFile(st.staged, IngestSource{"DIMSE", calling_, peer_}, st.digests);
   switch (r.status) {
     case IngestStatus::kStored: {
       rsp.DimseStatus = STATUS_Success;

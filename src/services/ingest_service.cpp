@@ -33,12 +33,18 @@ void removeQuietly(const fs::path& p) {
 
 const char* toString(IngestStatus s) {
   switch (s) {
-    case IngestStatus::kStored: return "stored";
-    case IngestStatus::kAlreadyStored: return "already-stored";
-    case IngestStatus::kConflict: return "conflict";
-    case IngestStatus::kQuarantined: return "quarantined";
-    case IngestStatus::kRejected: return "rejected";
-    default: return "failed";
+    case IngestStatus::kStored:
+      return "stored";
+    case IngestStatus::kAlreadyStored:
+      return "already-stored";
+    case IngestStatus::kConflict:
+      return "conflict";
+    case IngestStatus::kQuarantined:
+      return "quarantined";
+    case IngestStatus::kRejected:
+      return "rejected";
+    default:
+      return "failed";
   }
 }
 
@@ -63,8 +69,8 @@ IngestResult IngestService::ingestBytes(std::string_view bytes, const IngestSour
       if (f) std::fclose(f);
       removeQuietly(staged);
       ++counters_.failed;
-      return {IngestStatus::kFailed, "the hub could not write the object to disk; retry later",
-              {}, -1};
+      return {
+          IngestStatus::kFailed, "the hub could not write the object to disk; retry later", {}, -1};
     }
     std::fclose(f);
   }
@@ -73,6 +79,14 @@ IngestResult IngestService::ingestBytes(std::string_view bytes, const IngestSour
 
 IngestResult IngestService::ingestStagedFile(const fs::path& staged, const IngestSource& source,
                                              const std::string& known_sha256) {
+  FileDigests known;
+  known.file = known_sha256;
+  return ingestStagedFile(staged, source, known);
+}
+
+IngestResult IngestService::ingestStagedFile(const fs::path& staged, const IngestSource& source,
+                                             const FileDigests& known) {
+  const std::string& known_sha256 = known.file;
   IngestResult r;
   std::error_code ec;
   const uint64_t size = fs::file_size(staged, ec);
@@ -111,7 +125,10 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   rec.view_json = toJson(view).dump();
   try {
     // One read for both digests: the file (blob key) and the dataset (object identity).
-    FileDigests digests = sha256FileAndSuffix(staged, r.summary.dataset_offset);
+    FileDigests digests = !known.file.empty() && !known.suffix.empty() &&
+                                  known.suffix_offset == r.summary.dataset_offset
+                              ? known
+                              : sha256FileAndSuffix(staged, r.summary.dataset_offset);
     if (!known_sha256.empty() && known_sha256 != digests.file) {
       throw StorageError("the received bytes changed on disk before they could be stored");
     }
@@ -179,9 +196,10 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
       r.status = IngestStatus::kAlreadyStored;
       r.message = rr.detail;
       ++counters_.duplicates;
-      spdlog::info("Instance {} from {} was already stored with the same content; accepted, "
-                   "no duplicate kept",
-                   r.summary.sop_instance_uid, source.describe());
+      spdlog::info(
+          "Instance {} from {} was already stored with the same content; accepted, "
+          "no duplicate kept",
+          r.summary.sop_instance_uid, source.describe());
       break;
     case RecordOutcome::kConflict:
       r.status = IngestStatus::kConflict;

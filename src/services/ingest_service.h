@@ -15,6 +15,7 @@
 #include "domain/instance_summary.h"
 #include "index/archive_index.h"
 #include "storage/blob_store.h"
+#include "storage/sha256.h"
 
 namespace dualread {
 
@@ -39,7 +40,9 @@ struct IngestResult {
   std::string message;  // sentence for the sender and the log
   InstanceSummary summary;
   int rejected_kind = -1;  // DicomRejected::Kind when kRejected
-  bool ok() const { return status == IngestStatus::kStored || status == IngestStatus::kAlreadyStored; }
+  bool ok() const {
+    return status == IngestStatus::kStored || status == IngestStatus::kAlreadyStored;
+  }
 };
 
 struct IngestOptions {
@@ -64,9 +67,13 @@ class IngestService {
   }
 
   // Takes ownership of a file written in the blob store's staging area (it is moved into the
-  // store or deleted). `known_sha256` may be empty.
+  // store or deleted). `known_sha256` (of the whole file) may be empty.
   IngestResult ingestStagedFile(const std::filesystem::path& staged, const IngestSource& source,
                                 const std::string& known_sha256 = {});
+  // Same, with both digests already computed by the receiver while the file arrived (used only
+  // when computed over the same dataset offset the parser finds; otherwise hashed again).
+  IngestResult ingestStagedFile(const std::filesystem::path& staged, const IngestSource& source,
+                                const FileDigests& known);
   // Stores a complete Part-10 object held in memory.
   IngestResult ingestBytes(std::string_view bytes, const IngestSource& source);
 

@@ -73,7 +73,7 @@ FileDigests sha256FileAndSuffix(const std::filesystem::path& path, uint64_t suff
   const bool failed = std::ferror(f);
   std::fclose(f);
   if (failed) throw std::runtime_error("read error on " + path.string());
-  return {whole.hexDigest(), suffix.hexDigest()};
+  return {whole.hexDigest(), suffix.hexDigest(), suffix_offset};
 }
 
 }  // namespace dualread

@@ -35,6 +35,7 @@ std::string sha256File(const std::filesystem::path& path);
 struct FileDigests {
   std::string file;
   std::string suffix;
+  uint64_t suffix_offset = 0;
 };
 FileDigests sha256FileAndSuffix(const std::filesystem::path& path, uint64_t suffix_offset);
 

@@ -1,25 +1,63 @@
 #include "storage/staging_flusher.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace dualread {
 
-StagingFlusher::StagingFlusher(const std::filesystem::path& path, uint64_t chunk_bytes)
-    : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), chunk_(chunk_bytes) {}
+StagingFlusher::StagingFlusher(const std::filesystem::path& path, uint64_t dataset_offset,
+                               uint64_t chunk_bytes)
+    : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)),
+      dataset_offset_(dataset_offset),
+      chunk_(chunk_bytes),
+      buf_(1 << 20) {
+  failed_ = fd_ < 0;
+}
 
 StagingFlusher::~StagingFlusher() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool StagingFlusher::hashUpTo(uint64_t end) {
+  while (!failed_ && hashed_ < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size(), end - hashed_));
+    const ssize_t n = ::pread(fd_, buf_.data(), want, static_cast<off_t>(hashed_));
+    if (n <= 0) {
+      failed_ = true;
+      break;
+    }
+    whole_.update(buf_.data(), static_cast<size_t>(n));
+    const uint64_t from = hashed_, to = hashed_ + static_cast<uint64_t>(n);
+    if (to > dataset_offset_) {
+      const uint64_t skip = from >= dataset_offset_ ? 0 : dataset_offset_ - from;
+      dataset_.update(buf_.data() + skip, static_cast<size_t>(n) - skip);
+    }
+    hashed_ = to;
+  }
+  return !failed_;
+}
+
 void StagingFlusher::written(uint64_t total) {
-  if (fd_ < 0 || total < flushed_ + chunk_) return;
-  // Leave the last chunk alone: the writer's own buffer may not have reached the file yet.
+  if (failed_ || total < flushed_ + chunk_) return;
+  // Leave the last half chunk alone: the writer's own buffer may not have reached the file yet.
   const uint64_t upto = total - chunk_ / 2;
   if (upto <= flushed_) return;
   ::sync_file_range(fd_, static_cast<off64_t>(flushed_), static_cast<off64_t>(upto - flushed_),
                     SYNC_FILE_RANGE_WRITE);
   flushed_ = upto;
+  hashUpTo(upto);
+}
+
+std::optional<FileDigests> StagingFlusher::finish() {
+  struct stat st {};
+  if (failed_ || ::fstat(fd_, &st) != 0) return std::nullopt;
+  if (!hashUpTo(static_cast<uint64_t>(st.st_size)) || hashed_ != static_cast<uint64_t>(st.st_size))
+    return std::nullopt;
+  failed_ = true;  // the hashers are finished: no second finish()
+  return FileDigests{whole_.hexDigest(), dataset_.hexDigest(), dataset_offset_};
 }
 
 }  // namespace dualread

@@ -1,10 +1,16 @@
 #pragma once
 // StagingFlusher: starts writing a staging file to disk while it is still being received, so
 // the fsync that makes it durable (BlobStore::adopt) waits only for the last few megabytes
-// instead of the whole 30 MB image. Owned by the receiver of one object; not thread-safe.
+// instead of the whole 30 MB image, and hashes it on the way (file and dataset SHA-256) from
+// the page cache, so that nothing re-reads the image after it arrived. Owned by the receiver of
+// one object; not thread-safe.
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "storage/sha256.h"
 
 namespace dualread {
 
@@ -12,7 +18,9 @@ class StagingFlusher {
  public:
   // `path` must exist (created by the receiver). Failing to open it only disables the
   // early writeback: durability still comes from adopt()'s fsync.
-  explicit StagingFlusher(const std::filesystem::path& path, uint64_t chunk_bytes = 8 << 20);
+  // `dataset_offset`: where the dataset starts (after the file meta header the receiver wrote).
+  StagingFlusher(const std::filesystem::path& path, uint64_t dataset_offset,
+                 uint64_t chunk_bytes = 4 << 20);
   ~StagingFlusher();
   StagingFlusher(const StagingFlusher&) = delete;
   StagingFlusher& operator=(const StagingFlusher&) = delete;
@@ -20,11 +28,22 @@ class StagingFlusher {
   // Tells how many bytes the receiver has written so far; every `chunk_bytes` the kernel is
   // asked (asynchronously) to write the new range back.
   void written(uint64_t total_bytes);
+  uint64_t datasetOffset() const { return dataset_offset_; }
+  // Once the writer has closed the file: hashes the rest and returns both digests, or
+  // nullopt if the file could not be read (callers then hash it themselves).
+  std::optional<FileDigests> finish();
 
  private:
+  bool hashUpTo(uint64_t end);
+
   int fd_ = -1;
+  uint64_t dataset_offset_;
   uint64_t chunk_;
   uint64_t flushed_ = 0;
+  uint64_t hashed_ = 0;
+  bool failed_ = false;
+  Sha256 whole_, dataset_;
+  std::vector<char> buf_;
 };
 
 }  // namespace dualread
