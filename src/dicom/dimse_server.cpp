@@ -594,30 +594,28 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
     const bool pending = status == STATUS_MOVE_Pending_SubOperationsAreContinuing;
     const bool with_remaining =
         pending || status == STATUS_MOVE_Cancel_SubOperationsTerminatedDueToCancelIndication;
-    if (is_move) {
-      T_DIMSE_C_MoveRSP rsp;
+    // C-MOVE and C-GET responses carry the same counts under different DCMTK types.
+    auto fill = [&](auto& rsp, unsigned remaining_flag, unsigned other_flags) {
       std::memset(&rsp, 0, sizeof rsp);
       rsp.DimseStatus = status;
       rsp.NumberOfRemainingSubOperations = clampCount(remaining);
       rsp.NumberOfCompletedSubOperations = clampCount(completed);
       rsp.NumberOfFailedSubOperations = clampCount(failed);
       rsp.NumberOfWarningSubOperations = clampCount(warning);
-      rsp.opts = O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
-                 O_MOVE_NUMBEROFWARNINGSUBOPERATIONS |
-                 (with_remaining ? O_MOVE_NUMBEROFREMAININGSUBOPERATIONS : 0);
+      rsp.opts = other_flags | (with_remaining ? remaining_flag : 0);
+    };
+    if (is_move) {
+      T_DIMSE_C_MoveRSP rsp;
+      fill(rsp, O_MOVE_NUMBEROFREMAININGSUBOPERATIONS,
+           O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
+               O_MOVE_NUMBEROFWARNINGSUBOPERATIONS);
       return DIMSE_sendMoveResponse(assoc_, pc, static_cast<const T_DIMSE_C_MoveRQ*>(request), &rsp,
                                     ids, detail.get());
     }
     T_DIMSE_C_GetRSP rsp;
-    std::memset(&rsp, 0, sizeof rsp);
-    rsp.DimseStatus = status;
-    rsp.NumberOfRemainingSubOperations = clampCount(remaining);
-    rsp.NumberOfCompletedSubOperations = clampCount(completed);
-    rsp.NumberOfFailedSubOperations = clampCount(failed);
-    rsp.NumberOfWarningSubOperations = clampCount(warning);
-    rsp.opts = O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS | O_GET_NUMBEROFFAILEDSUBOPERATIONS |
-               O_GET_NUMBEROFWARNINGSUBOPERATIONS |
-               (with_remaining ? O_GET_NUMBEROFREMAININGSUBOPERATIONS : 0);
+    fill(rsp, O_GET_NUMBEROFREMAININGSUBOPERATIONS,
+         O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS | O_GET_NUMBEROFFAILEDSUBOPERATIONS |
+             O_GET_NUMBEROFWARNINGSUBOPERATIONS);
     return DIMSE_sendGetResponse(assoc_, pc, static_cast<const T_DIMSE_C_GetRQ*>(request), &rsp,
                                  ids, detail.get());
   };
