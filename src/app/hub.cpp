@@ -6,6 +6,7 @@
 #include "http/http_server.h"
 #include "index/archive_index.h"
 #include "index/workflow_store.h"
+#include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/ingest_service.h"
 #include "services/study_event_queue.h"
@@ -20,6 +21,7 @@ struct Hub::Impl {
   std::unique_ptr<ArchiveIndex> index;
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<ExamService> exams;
+  std::unique_ptr<AuditService> audit;
   std::unique_ptr<WorkflowStore> workflow_store;
   std::unique_ptr<WorkflowService> workflow;
   std::unique_ptr<StudyEventQueue> study_events;
@@ -55,7 +57,9 @@ void Hub::start() {
   impl_->ingest = std::make_unique<IngestService>(*impl_->blobs, *impl_->index, opts);
   impl_->exams = std::make_unique<ExamService>(*impl_->index);
   impl_->workflow_store = std::make_unique<WorkflowStore>((c.data_dir / "index.sqlite").string());
+  impl_->audit = std::make_unique<AuditService>(c.data_dir / "index.sqlite");
   impl_->workflow = std::make_unique<WorkflowService>(c, *impl_->index, *impl_->workflow_store);
+  impl_->workflow->setAudit(impl_->audit.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.
   impl_->study_events = std::make_unique<StudyEventQueue>(
@@ -74,8 +78,9 @@ void Hub::start() {
     spdlog::info("{} archived studies are not in a screening exam yet: assembling them",
                  unlinked.size());
   impl_->study_events->start();
-  impl_->services = std::make_unique<HubServices>(HubServices{
-      c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams, impl_->workflow.get()});
+  impl_->services = std::make_unique<HubServices>(
+      HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams,
+                  impl_->workflow.get(), impl_->audit.get()});
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

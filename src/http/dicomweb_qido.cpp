@@ -387,7 +387,14 @@ void requireDicomJsonAccept(const HttpRequest& req) {
     throw HttpError(406, "QIDO-RS results are only available as application/dicom+json");
 }
 
-void sendResults(ResponseWriter& w, const json& results, bool maybe_more, int64_t limit) {
+// Records the search in the audit trail before answering (503 when it cannot be): the names of
+// the query keys and the number of results, never their values (they may be a woman's name).
+void sendResults(HubServices& services, const HttpRequest& req, ResponseWriter& w,
+                 const json& results, bool maybe_more, int64_t limit) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : req.query) keys.insert(k);
+  auditRead(services, req, "search", "query", req.path, std::nullopt,
+            {{"keys", keys}, {"results", results.size()}});
   Headers headers;
   if (maybe_more)
     headers.emplace_back("Warning", "299 dualread \"only the first " + std::to_string(limit) +
@@ -427,7 +434,7 @@ void studySearch(HubServices& services, HttpRequest& req, ResponseWriter& w) {
   json out = json::array();
   const auto rows = services.index.findStudies(sq);
   for (const auto& s : rows) out.push_back(filterAttrs(studyAttrs(req, s), kStudyDefaults, q));
-  sendResults(w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
+  sendResults(services, req, w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
 }
 
 void seriesSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
@@ -439,7 +446,7 @@ void seriesSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
   const int64_t limit = q.limit.value_or(5000);
   json out = json::array();
   if (studies && studies->empty()) {
-    sendResults(w, out, false, limit);
+    sendResults(services, req, w, out, false, limit);
     return;
   }
   SeriesQuery sq = q.series;
@@ -464,7 +471,7 @@ void seriesSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
     }
     out.push_back(filterAttrs(attrs, defaults, q));
   }
-  sendResults(w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
+  sendResults(services, req, w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
 }
 
 void instanceSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
@@ -478,7 +485,7 @@ void instanceSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
   json out = json::array();
   const auto studies = resolveStudies(services.index, q, path_study);
   if (studies && studies->empty()) {
-    sendResults(w, out, false, limit);
+    sendResults(services, req, w, out, false, limit);
     return;
   }
   std::optional<std::vector<std::string>> series;
@@ -497,7 +504,7 @@ void instanceSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
     series = found;
   }
   if (series && series->empty()) {
-    sendResults(w, out, false, limit);
+    sendResults(services, req, w, out, false, limit);
     return;
   }
   InstanceQuery iq = q.instance;
@@ -532,7 +539,7 @@ void instanceSearch(HubServices& services, HttpRequest& req, ResponseWriter& w,
     }
     out.push_back(filterAttrs(attrs, defaults, q));
   }
-  sendResults(w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
+  sendResults(services, req, w, out, !q.limit && static_cast<int64_t>(rows.size()) == limit, limit);
 }
 
 }  // namespace

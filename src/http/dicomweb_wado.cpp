@@ -51,6 +51,18 @@ std::vector<InstanceRow> resolveInstances(HubServices& services, const HttpReque
   return rows;
 }
 
+// Records the retrieval (`action`: "retrieve", "retrieve-metadata"...) of the object a WADO-RS
+// path addresses before anything is sent; 503 when it cannot be recorded.
+void auditRetrieve(HubServices& services, const HttpRequest& req, const std::string& action,
+                   const std::vector<InstanceRow>& rows, bool with_series, bool with_instance) {
+  const InstanceRow& r = rows.front();
+  const std::string type = with_instance ? "instance" : with_series ? "series" : "study";
+  const std::string& id = with_instance ? r.sop_uid : with_series ? r.series_uid : r.study_uid;
+  json detail = {{"instances", rows.size()}};
+  if (with_series || with_instance) detail["study"] = r.study_uid;
+  auditRead(services, req, action, type, id, womanOfStudy(services, r.study_uid), detail);
+}
+
 fs::path blobPath(HubServices& services, const InstanceRow& row) {
   try {
     fs::path p = services.blobs.pathOf(row.blob_key);
@@ -115,6 +127,7 @@ void retrieveInstances(HubServices& services, HttpRequest& req, ResponseWriter& 
   }
   const std::string tail = "\r\n--" + boundary + "--\r\n";
   total += tail.size();
+  auditRetrieve(services, req, "retrieve", rows, with_series, with_instance);
   w.beginStream(
       200,
       {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary}},
@@ -156,6 +169,7 @@ void retrieveMetadata(HubServices& services, HttpRequest& req, ResponseWriter& w
     throw HttpError(500, "the stored file of instance " + rows[0].sop_uid +
                              " cannot be read; the operator has been alerted");
   }
+  auditRetrieve(services, req, "retrieve-metadata", rows, with_series, with_instance);
   w.beginStream(200, {{"Content-Type", "application/dicom+json"}}, std::nullopt);
   w.write("[");
   w.write(first);
@@ -250,6 +264,7 @@ void retrieveFrames(HubServices& services, HttpRequest& req, ResponseWriter& w) 
   }
   const std::string tail = "\r\n--" + boundary + "--\r\n";
   total += tail.size();
+  auditRetrieve(services, req, "retrieve-frames", rows, true, true);
   w.beginStream(
       200, {{"Content-Type", "multipart/related; type=\"" + media + "\"; boundary=" + boundary}},
       total);
@@ -306,6 +321,7 @@ void retrieveBulkData(HubServices& services, HttpRequest& req, ResponseWriter& w
                       "bulk data is available as multipart/related; "
                       "type=\"application/octet-stream\" or application/octet-stream");
   }
+  auditRetrieve(services, req, "retrieve-bulkdata", rows, true, true);
   auto sink = [&w](const char* d, size_t n) { w.write({d, n}); };
   if (single) {
     w.beginStream(200, {{"Content-Type", "application/octet-stream"}}, size);

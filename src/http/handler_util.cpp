@@ -1,11 +1,15 @@
 #include "http/handler_util.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <memory>
 #include <vector>
 
 #include "dicom/instance_reader.h"
 #include "http/http_util.h"
+#include "index/archive_index.h"
+#include "services/audit_service.h"
 
 namespace dualread::http {
 
@@ -71,6 +75,32 @@ bool acceptsAny(const std::string& accept, std::initializer_list<const char*> ty
     }
   }
   return false;
+}
+
+AuditActor requestActor(const HttpRequest& req) {
+  return {kOpenAccessActor, kOpenAccessRole, req.peer.empty() ? std::string("unknown") : req.peer};
+}
+
+void auditRead(HubServices& services, const HttpRequest& req, const std::string& action,
+               const std::string& object_type, const std::string& object_id,
+               const std::optional<std::string>& woman_id, const nlohmann::json& detail) {
+  if (!services.audit) return;
+  const AuditActor who = requestActor(req);
+  try {
+    services.audit->record(who.actor, who.role, action, object_type, object_id, woman_id,
+                           who.source, detail.dump());
+  } catch (const std::exception& e) {
+    spdlog::error("AUDIT: {} of {} {} by {} refused: it could not be recorded: {}", action,
+                  object_type, object_id, who.source, e.what());
+    throw HttpError(503, "the access could not be recorded in the audit trail; try again");
+  }
+}
+
+std::optional<std::string> womanOfStudy(HubServices& services, const std::string& study_uid) {
+  StudyRow s;
+  if (services.index.getStudy(study_uid, s) && s.patient.woman_id)
+    return std::to_string(*s.patient.woman_id);
+  return std::nullopt;
 }
 
 }  // namespace dualread::http

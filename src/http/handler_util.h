@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "http/http_types.h"
+#include "services/hub_services.h"
+#include "services/workflow_service.h"
 
 namespace dualread::http {
 
@@ -33,5 +36,19 @@ uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file);
 // True when `accept` (a header value) admits one of the given media types, "*/*" or "type/*";
 // an empty header admits everything.
 bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types);
+
+// The audit actor of an HTTP request: open access (until access control lands), from its peer.
+AuditActor requestActor(const HttpRequest& req);
+
+// Records a read of a woman's data (`action`, e.g. "read") in the audit trail, before anything is
+// sent: health data is never served unaudited, so a failure to record is HttpError(503). No-op
+// when the hub runs without an audit trail (services.audit null).
+void auditRead(HubServices& services, const HttpRequest& req, const std::string& action,
+               const std::string& object_type, const std::string& object_id,
+               const std::optional<std::string>& woman_id,
+               const nlohmann::json& detail = nlohmann::json::object());
+
+// The woman id of a stored study, when it is known.
+std::optional<std::string> womanOfStudy(HubServices& services, const std::string& study_uid);
 
 }  // namespace dualread::http

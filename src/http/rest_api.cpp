@@ -7,6 +7,7 @@
 #include "http/handler_util.h"
 #include "http/http_util.h"
 #include "http/routes.h"
+#include "services/audit_service.h"
 
 namespace dualread::http {
 namespace {
@@ -79,6 +80,7 @@ void addRestRoutes(Router& router, HubServices& services) {
                if (!exam)
                  throw HttpError(
                      404, "no exam with Study Instance UID " + uid + " is stored in this hub");
+               auditRead(services, req, "read", "exam", uid, womanOfStudy(services, uid));
                sendJson(w, 200, *exam);
              });
 
@@ -111,7 +113,46 @@ void addRestRoutes(Router& router, HubServices& services) {
                if (!exams)
                  throw HttpError(
                      404, "no woman with id " + std::to_string(*id) + " is known to this hub");
+               const std::string woman = std::to_string(*id);
+               auditRead(services, req, "read-exams", "woman", woman, woman);
                sendJson(w, 200, *exams);
+             });
+
+  router.add("GET", "/api/audit", "the audit trail, newest first (a woman's access history)",
+             [&services](HttpRequest& req, ResponseWriter& w) {
+               requireJsonAccept(req);
+               requireKnownParams(req, {"woman", "limit", "offset"});
+               if (!services.audit)
+                 throw HttpError(503, "the audit trail is not open in this process");
+               AuditQuery q;
+               for (const auto& [k, v] : req.query) {
+                 if (k != "woman") continue;
+                 auto id = parseNonNegative(v);
+                 if (!id || *id < 1)
+                   throw HttpError(
+                       400, "'" + headerSafe(v, 40) + "' is not a woman id (a positive integer)");
+                 q.woman_id = std::to_string(*id);
+               }
+               q.limit = intParam(req, "limit", 100, 1, 1000);
+               q.offset = intParam(req, "offset", 0, 0, int64_t{1} << 40);
+               q.newest_first = true;
+               json entries = json::array();
+               for (const auto& e : services.audit->query(q)) {
+                 json detail = json::parse(e.detail, nullptr, false);
+                 entries.push_back({{"seq", e.seq},
+                                    {"time", e.time},
+                                    {"actor", e.actor},
+                                    {"role", e.role},
+                                    {"action", e.action},
+                                    {"object_type", e.object_type},
+                                    {"object_id", e.object_id},
+                                    {"woman_id", e.woman_id ? json(*e.woman_id) : json(nullptr)},
+                                    {"source", e.source},
+                                    {"detail", detail.is_discarded() ? json(e.detail) : detail},
+                                    {"prev_hash", e.prev_hash},
+                                    {"entry_hash", e.entry_hash}});
+               }
+               sendJson(w, 200, {{"entries", entries}, {"limit", q.limit}, {"offset", q.offset}});
              });
 
   router.add("GET", "/api/quarantine", "objects held in quarantine, with the reason",

@@ -72,6 +72,20 @@ std::string sessionParam(const HttpRequest& req) {
   return id;
 }
 
+// Records the read of an exam's workflow data before it is served (503 when it cannot be).
+// `r` is the answer about to be sent; the woman comes from it or from the exam's workflow.
+void auditExamRead(HubServices& s, const HttpRequest& req, const std::string& action,
+                   const std::string& exam_id, const WorkflowResult& r) {
+  std::string woman;
+  if (r.body.is_object() && r.body.contains("woman_id") && r.body["woman_id"].is_string()) {
+    woman = r.body["woman_id"].get<std::string>();
+  } else if (auto wf = workflowOf(s).workflow(exam_id); wf.status == WorkflowStatus::kOk) {
+    woman = wf.body.value("woman_id", "");
+  }
+  auditRead(s, req, action, "exam", exam_id,
+            woman.empty() ? womanOfStudy(s, exam_id) : std::optional<std::string>(woman));
+}
+
 void send(ResponseWriter& w, const WorkflowResult& r, int ok_status = 200) {
   if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
   json errors = json::array();
@@ -94,35 +108,43 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).workflow(exam(req)));
+               const std::string id = exam(req);
+               const WorkflowResult r = workflowOf(s).workflow(id);
+               if (r.status == WorkflowStatus::kOk) auditExamRead(s, req, "read-workflow", id, r);
+               send(w, r);
              });
   router.add("PUT", "/api/exams/{study}/l1-form", "store the exam's L1 reading form (unsigned)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).putL1Form(id, readJsonBody(req)));
+               send(w, workflowOf(s).putL1Form(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/exams/{study}/l1-form", "the exam's L1 reading form and signature",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).getL1Form(exam(req)));
+               const std::string id = exam(req);
+               const WorkflowResult r = workflowOf(s).getL1Form(id);
+               if (r.status == WorkflowStatus::kOk) auditExamRead(s, req, "read-l1-form", id, r);
+               send(w, r);
              });
   router.add("POST", "/api/exams/{study}/l1-form/sign", "sign the L1 reading form",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).signL1Form(id, readJsonBody(req)));
+               send(w, workflowOf(s).signL1Form(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/exams/{study}/cda", "the reading form as HL7 CDA R2 (XML)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireNoParams(req);
                if (!acceptsAny(req.header("accept"), {"application/xml", "text/xml"}))
                  throw HttpError(406, "this resource is only available as application/xml");
-               const WorkflowResult r = workflowOf(s).cda(exam(req));
+               const std::string id = exam(req);
+               const WorkflowResult r = workflowOf(s).cda(id);
                if (r.status != WorkflowStatus::kOk) return send(w, r);
+               auditExamRead(s, req, "read-cda", id, r);
                w.send(200, {{"Content-Type", "application/xml; charset=utf-8"}},
                       r.body["xml"].get<std::string>());
              });
@@ -131,7 +153,7 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).decideL3(id, readJsonBody(req)));
+               send(w, workflowOf(s).decideL3(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/l3", "exams awaiting an L3/consensus decision",
              [&s](HttpRequest& req, ResponseWriter& w) {
@@ -150,7 +172,7 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                readJsonBody(req);  // no options yet; drained so the connection stays usable
-               send(w, workflowOf(s).dealSessions());
+               send(w, workflowOf(s).dealSessions(requestActor(req)));
              });
   router.add("GET", "/api/sessions", "reading sessions of an L2 reader",
              [&s](HttpRequest& req, ResponseWriter& w) {
@@ -182,14 +204,14 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = sessionParam(req);
-               send(w, workflowOf(s).submitReading(id, readJsonBody(req)));
+               send(w, workflowOf(s).submitReading(id, readJsonBody(req), requestActor(req)));
              });
   router.add("POST", "/api/sessions/{session}/skip", "hand the current exam back to the pool",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = sessionParam(req);
-               send(w, workflowOf(s).skip(id, readJsonBody(req)));
+               send(w, workflowOf(s).skip(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/sessions/{session}/summary", "end-of-session discordance summary",
              [&s](HttpRequest& req, ResponseWriter& w) {

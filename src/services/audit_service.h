@@ -22,6 +22,10 @@
 
 namespace dualread {
 
+// Who acts until access control lands: the hub runs --open and knows no user.
+inline constexpr const char* kOpenAccessActor = "open-access";
+inline constexpr const char* kOpenAccessRole = "open";
+
 // The event cannot be recorded as given (empty actor, malformed detail JSON...).
 class AuditError : public std::invalid_argument {
  public:

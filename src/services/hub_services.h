@@ -10,6 +10,8 @@
 
 namespace dualread {
 
+class AuditService;
+
 struct HubServices {
   const HubConfig& config;
   BlobStore& blobs;
@@ -19,6 +21,9 @@ struct HubServices {
   // The screening workflow; null in tools and tests that run without it (its routes then
   // answer 503).
   WorkflowService* workflow = nullptr;
+  // The audit trail; null in tools and tests that run without it (reads are then served
+  // unrecorded and GET /api/audit answers 503).
+  AuditService* audit = nullptr;
 };
 
 }  // namespace dualread

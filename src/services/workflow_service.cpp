@@ -8,6 +8,7 @@
 
 #include "domain/cti.h"
 #include "domain/session_dealer.h"
+#include "services/audit_service.h"
 #include "services/cda_export.h"
 #include "services/reading_form_json.h"
 #include "storage/sha256.h"
@@ -17,6 +18,9 @@ namespace dualread {
 using nlohmann::json;
 
 namespace {
+
+// Transitions driven by images arriving (DIMSE C-STORE or STOW-RS, through the archive).
+const AuditActor kIngestActor{"hub", "system", "ingest"};
 
 TimePoint systemNow() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -79,6 +83,7 @@ struct WorkflowService::Loaded {
   std::vector<std::string> retake_study_uids;
   std::optional<L1SignatureRow> signature;
   std::string l3_decided_at;
+  size_t history_audited = 0;  // history entries already recorded in the audit trail
 };
 
 WorkflowService::WorkflowService(const HubConfig& config, ArchiveIndex& index, WorkflowStore& store,
@@ -126,6 +131,7 @@ std::optional<WorkflowService::Loaded> WorkflowService::load(const std::string& 
   l.retake_study_uids = row->retake_study_uids;
   l.signature = row->l1_signature;
   l.l3_decided_at = row->l3_decided_at;
+  l.history_audited = r.history.size();
   return l;
 }
 
@@ -173,6 +179,27 @@ bool WorkflowService::step(Loaded& l, const ExamEvent& event, TimePoint now,
   }
   l.record = std::move(t.record);
   return true;
+}
+
+void WorkflowService::auditTransitions(Loaded& l, const AuditActor& by) {
+  const ExamRecord& r = l.record;
+  if (!audit_) {
+    l.history_audited = r.history.size();
+    return;
+  }
+  for (; l.history_audited < r.history.size(); ++l.history_audited) {
+    const StateChange& h = r.history[l.history_audited];
+    try {
+      audit_->record(by.actor, by.role, h.event, "exam", r.exam_id,
+                     r.woman_id.empty() ? std::nullopt : std::optional<std::string>(r.woman_id),
+                     by.source, json{{"from", toCode(h.from)}, {"to", toCode(h.to)}}.dump());
+    } catch (const std::exception& e) {
+      spdlog::error(
+          "AUDIT: transition \"{}\" of exam {} ({} -> {}) was stored but could not be recorded "
+          "in the audit trail: {}",
+          h.event, r.exam_id, toCode(h.from), toCode(h.to), e.what());
+    }
+  }
 }
 
 void WorkflowService::autoDispatch(Loaded& l, TimePoint now) {
@@ -262,6 +289,7 @@ void WorkflowService::onInstanceStored(const InstanceSummary& summary) {
                error);
           autoDispatch(*exam, now);
           store_.write([&](WorkflowWriter& w) { save(w, *exam); });
+          auditTransitions(*exam, kIngestActor);
           spdlog::info("Retake study {} joined exam {} (CTI request {})", study_uid, exam_id,
                        *match.request_id);
           return;
@@ -292,7 +320,7 @@ void WorkflowService::onInstanceStored(const InstanceSummary& summary) {
         }
       }
       if (!exam)
-        exam = Loaded{newExamRecord(study_uid, woman_id, cim_id, now), {}, std::nullopt, {}};
+        exam = Loaded{newExamRecord(study_uid, woman_id, cim_id, now), {}, std::nullopt, {}, 0};
     }
 
     std::vector<std::string> uids = exam->record.study_uids;
@@ -305,6 +333,7 @@ void WorkflowService::onInstanceStored(const InstanceSummary& summary) {
     }
     autoDispatch(*exam, now);
     store_.write([&](WorkflowWriter& w) { save(w, *exam); });
+    auditTransitions(*exam, kIngestActor);
   } catch (const std::exception& e) {
     spdlog::error("Workflow of study {} not updated: {}", summary.study_instance_uid, e.what());
   }
@@ -367,7 +396,8 @@ WorkflowResult noExam(const std::string& exam_id) {
 }
 }  // namespace
 
-WorkflowResult WorkflowService::putL1Form(const std::string& exam_id, const json& body) {
+WorkflowResult WorkflowService::putL1Form(const std::string& exam_id, const json& body,
+                                          const AuditActor& by) {
   std::lock_guard lk(mu_);
   Parsed<L1Form> parsed = l1FormFromJson(body);
   if (!parsed.ok())
@@ -387,12 +417,14 @@ WorkflowResult WorkflowService::putL1Form(const std::string& exam_id, const json
       return WorkflowResult::fail(WorkflowStatus::kConflict,
                                   "study " + exam_id + " belongs to exam " +
                                       *store_.examOfStudy(exam_id) + "; put the form there");
-    l = Loaded{newExamRecord(exam_id, "", form.identification.cim_id, now), {}, std::nullopt, {}};
+    l = Loaded{
+        newExamRecord(exam_id, "", form.identification.cim_id, now), {}, std::nullopt, {}, 0};
   }
   WorkflowResult error;
   if (!step(*l, FormSubmitted{form}, now, error)) return error;
   l->signature.reset();
   store_.write([&](WorkflowWriter& w) { save(w, *l); });
+  auditTransitions(*l, by);
   json out = workflowJson(*l);
   out["form_errors"] = errorsJson(checkL1Form(form, rules_));
   return WorkflowResult::ok(out);
@@ -411,7 +443,8 @@ WorkflowResult WorkflowService::getL1Form(const std::string& exam_id) {
                              {"form_errors", errorsJson(checkL1Form(*l->record.l1_form, rules_))}});
 }
 
-WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const json& body) {
+WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const json& body,
+                                           const AuditActor& by) {
   std::lock_guard lk(mu_);
   std::vector<FormError> errors;
   ReaderRef signer;
@@ -453,6 +486,7 @@ WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const jso
                                 sha256Hex(toJson(form).dump()), false};
   autoDispatch(*l, now);
   store_.write([&](WorkflowWriter& w) { save(w, *l); });
+  auditTransitions(*l, by);
   return WorkflowResult::ok(workflowJson(*l));
 }
 
@@ -507,7 +541,7 @@ WorkflowResult noSession(const std::string& id) {
 }
 }  // namespace
 
-WorkflowResult WorkflowService::dealSessions() {
+WorkflowResult WorkflowService::dealSessions(const AuditActor& by) {
   std::lock_guard lk(mu_);
   const TimePoint now = clock_();
   const Date today = dateOf(now);
@@ -567,6 +601,8 @@ WorkflowResult WorkflowService::dealSessions() {
       for (const auto& x : s.exams) save(w, exams.at(x.exam_id));
     }
   });
+  for (const auto& s : sessions)
+    for (const auto& x : s.exams) auditTransitions(exams.at(x.exam_id), by);
   json out = json::array();
   for (const auto& s : sessions) out.push_back(sessionJson(s, true));
   return WorkflowResult::ok({{"sessions", out}, {"undealt", undealt}});
@@ -621,7 +657,8 @@ WorkflowResult WorkflowService::next(const std::string& session_id) {
   return WorkflowResult::ok(out);
 }
 
-WorkflowResult WorkflowService::submitReading(const std::string& session_id, const json& body) {
+WorkflowResult WorkflowService::submitReading(const std::string& session_id, const json& body,
+                                              const AuditActor& by) {
   std::lock_guard lk(mu_);
   SessionRow s;
   std::optional<Loaded> exam;
@@ -654,10 +691,12 @@ WorkflowResult WorkflowService::submitReading(const std::string& session_id, con
     save(w, *exam);
     w.putSession(s);
   });
+  auditTransitions(*exam, by);
   return WorkflowResult::ok({{"exam", workflowJson(*exam)}, {"session", sessionJson(s, false)}});
 }
 
-WorkflowResult WorkflowService::skip(const std::string& session_id, const json& body) {
+WorkflowResult WorkflowService::skip(const std::string& session_id, const json& body,
+                                     const AuditActor& by) {
   std::lock_guard lk(mu_);
   std::string reason = "skipped by the reader";
   if (body.is_object() && body.contains("reason")) {
@@ -682,6 +721,7 @@ WorkflowResult WorkflowService::skip(const std::string& session_id, const json& 
     save(w, *exam);
     w.putSession(s);
   });
+  auditTransitions(*exam, by);
   return WorkflowResult::ok({{"exam", workflowJson(*exam)}, {"session", sessionJson(s, false)}});
 }
 
@@ -766,7 +806,8 @@ WorkflowResult WorkflowService::l3Queue() {
   return WorkflowResult::ok({{"l3_enabled", rules_.l3_enabled}, {"items", items}});
 }
 
-WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json& body) {
+WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json& body,
+                                         const AuditActor& by) {
   std::lock_guard lk(mu_);
   auto l = load(exam_id);
   if (!l) return noExam(exam_id);
@@ -782,6 +823,7 @@ WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json&
   WorkflowResult error;
   if (!step(*l, L3Decided{*parsed.value}, now, error)) return error;
   store_.write([&](WorkflowWriter& w) { save(w, *l); });
+  auditTransitions(*l, by);
   return WorkflowResult::ok(workflowJson(*l));
 }
 

@@ -30,6 +30,15 @@
 
 namespace dualread {
 
+class AuditService;
+
+// Who asks for a use case, for the audit trail. The default is the hub itself (images arriving).
+struct AuditActor {
+  std::string actor = "hub";
+  std::string role = "system";
+  std::string source = "internal";  // "ip:port" of an HTTP client, "dicom:AE@ip"...
+};
+
 enum class WorkflowStatus {
   kOk,
   kNotFound,  // no such exam / session / form
@@ -60,6 +69,11 @@ class WorkflowService {
   WorkflowService(const HubConfig& config, ArchiveIndex& index, WorkflowStore& store,
                   Clock clock = {});
 
+  // Every accepted state transition is then recorded in `audit` (which outlives the service)
+  // after it is stored: action = the event name, object "exam", detail {"from", "to"}. A
+  // failure to record is logged as an error (the transition is already stored).
+  void setAudit(AuditService* audit) { audit_ = audit; }
+
   // IngestService's observer: a new instance of `study_uid` was stored. Creates the exam of a
   // new study, links a retake to the exam whose open CTI request it fulfils, or updates the
   // images of the exam it belongs to. Never throws (problems are logged: the image is stored
@@ -72,35 +86,40 @@ class WorkflowService {
   // PUT: stores the form (unsigned: any previous signature is voided since the content
   // changed); answers with the form's problems. Invalid JSON shape -> kInvalid. A form for a
   // study not received yet opens the exam, which its images join when they arrive.
-  WorkflowResult putL1Form(const std::string& exam_id, const nlohmann::json& form);
+  WorkflowResult putL1Form(const std::string& exam_id, const nlohmann::json& form,
+                           const AuditActor& by = {});
   WorkflowResult getL1Form(const std::string& exam_id);
   // body: {"signer": {"name", "rpps"}}. The signer must be the form's L1 radiologist and the
   // signed form must pass checkL1Form. Records the SHA-256 of the canonical signed form JSON
   // and "authenticated": false (the signer's identity comes from the body until access
   // control lands).
-  WorkflowResult signL1Form(const std::string& exam_id, const nlohmann::json& body);
+  WorkflowResult signL1Form(const std::string& exam_id, const nlohmann::json& body,
+                            const AuditActor& by = {});
   // The HL7 CDA R2 document (XML text in body["xml"]).
   WorkflowResult cda(const std::string& exam_id);
 
   // Deals the exams awaiting L2 to the configured readers. Answers the sessions and the exams
   // left in the pool.
-  WorkflowResult dealSessions();
+  WorkflowResult dealSessions(const AuditActor& by = {});
   WorkflowResult sessions(const std::string& reader_rpps);
   WorkflowResult session(const std::string& session_id);
   // The exam to read now (images, form) or {"done": true}.
   WorkflowResult next(const std::string& session_id);
   // Signs and concludes the L2 reading of the session's current exam; `reading` is the L2
   // reading JSON (read_at is stamped by the hub).
-  WorkflowResult submitReading(const std::string& session_id, const nlohmann::json& reading);
+  WorkflowResult submitReading(const std::string& session_id, const nlohmann::json& reading,
+                               const AuditActor& by = {});
   // Hands the current exam back to the pool (body {"reason"}).
-  WorkflowResult skip(const std::string& session_id, const nlohmann::json& body);
+  WorkflowResult skip(const std::string& session_id, const nlohmann::json& body,
+                      const AuditActor& by = {});
   WorkflowResult sessionSummary(const std::string& session_id);
 
   // Open CTI requests addressed to a CIM.
   WorkflowResult ctiWorklist(const std::string& cim_id);
   // Exams awaiting an L3 decision; and the decision itself.
   WorkflowResult l3Queue();
-  WorkflowResult decideL3(const std::string& exam_id, const nlohmann::json& decision);
+  WorkflowResult decideL3(const std::string& exam_id, const nlohmann::json& decision,
+                          const AuditActor& by = {});
 
  private:
   struct Loaded;
@@ -110,6 +129,8 @@ class WorkflowService {
   bool step(Loaded& l, const ExamEvent& event, TimePoint now, WorkflowResult& error);
   // Dispatches a complete (identified) exam or a received retake; no-op otherwise.
   void autoDispatch(Loaded& l, TimePoint now);
+  // Records the transitions of `l` not recorded yet (after it was stored).
+  void auditTransitions(Loaded& l, const AuditActor& by);
   nlohmann::json workflowJson(const Loaded& l);
   WorkflowResult currentExam(const std::string& session_id, SessionRow& session,
                              std::optional<Loaded>& exam);
@@ -119,6 +140,7 @@ class WorkflowService {
   ArchiveIndex& index_;
   WorkflowStore& store_;
   Clock clock_;
+  AuditService* audit_ = nullptr;
   std::mutex mu_;
 };
 

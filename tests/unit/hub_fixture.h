@@ -12,6 +12,7 @@
 
 #include "index/archive_index.h"
 #include "index/workflow_store.h"
+#include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/hub_services.h"
 #include "services/ingest_service.h"
@@ -47,17 +48,20 @@ class HubFixture : public ::testing::Test {
     ingest_ = std::make_unique<IngestService>(*blobs_, *index_, opts);
     exams_ = std::make_unique<ExamService>(*index_);
     workflow_store_ = std::make_unique<WorkflowStore>((dir_ / "index.sqlite").string());
+    audit_ = std::make_unique<AuditService>(dir_ / "index.sqlite");
     workflow_ =
         std::make_unique<WorkflowService>(config_, *index_, *workflow_store_, workflowClock());
+    workflow_->setAudit(audit_.get());
     ingest_->setInstanceStoredObserver(
         [w = workflow_.get()](const InstanceSummary& s) { w->onInstanceStored(s); });
     services_ = std::make_unique<HubServices>(
-        HubServices{config_, *blobs_, *index_, *ingest_, *exams_, workflow_.get()});
+        HubServices{config_, *blobs_, *index_, *ingest_, *exams_, workflow_.get(), audit_.get()});
   }
   void TearDown() override {
     services_.reset();
     workflow_.reset();
     workflow_store_.reset();
+    audit_.reset();
     exams_.reset();
     ingest_.reset();
     index_.reset();
@@ -77,6 +81,7 @@ class HubFixture : public ::testing::Test {
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<ExamService> exams_;
   std::unique_ptr<WorkflowStore> workflow_store_;
+  std::unique_ptr<AuditService> audit_;
   std::unique_ptr<WorkflowService> workflow_;
   std::unique_ptr<HubServices> services_;
 };
