@@ -390,6 +390,14 @@ WorkflowResult WorkflowService::workflow(const std::string& exam_id) {
 }
 
 namespace {
+// The answer to a body the JSON mapping refused, with each field's problem.
+WorkflowResult malformed(const std::string& what, std::vector<FormError> errors) {
+  return WorkflowResult::fail(
+      WorkflowStatus::kInvalid,
+      what + " is not well-formed (" + std::to_string(errors.size()) + " problem(s))",
+      std::move(errors));
+}
+
 WorkflowResult noExam(const std::string& exam_id) {
   return WorkflowResult::fail(WorkflowStatus::kNotFound,
                               "no screening exam " + exam_id + " is known to the workflow");
@@ -400,11 +408,7 @@ WorkflowResult WorkflowService::putL1Form(const std::string& exam_id, const json
                                           const AuditActor& by) {
   std::lock_guard lk(mu_);
   Parsed<L1Form> parsed = l1FormFromJson(body);
-  if (!parsed.ok())
-    return WorkflowResult::fail(WorkflowStatus::kInvalid,
-                                "the reading form is not well-formed (" +
-                                    std::to_string(parsed.errors.size()) + " problem(s))",
-                                std::move(parsed.errors));
+  if (!parsed.ok()) return malformed("the reading form", std::move(parsed.errors));
   L1Form form = std::move(*parsed.value);
   // The signature is given only by POST .../sign: a changed form is unsigned.
   form.signature = FormSignature{};
@@ -671,11 +675,7 @@ WorkflowResult WorkflowService::submitReading(const std::string& session_id, con
   json stamped = body;
   if (stamped.is_object()) stamped["read_at"] = toIsoDateTime(now);
   Parsed<L2Reading> parsed = l2ReadingFromJson(stamped);
-  if (!parsed.ok())
-    return WorkflowResult::fail(WorkflowStatus::kInvalid,
-                                "the L2 reading is not well-formed (" +
-                                    std::to_string(parsed.errors.size()) + " problem(s))",
-                                std::move(parsed.errors));
+  if (!parsed.ok()) return malformed("the L2 reading", std::move(parsed.errors));
   if (parsed.value->reader.rpps != s.reader_rpps)
     return WorkflowResult::fail(WorkflowStatus::kInvalid,
                                 "session " + session_id + " belongs to reader " + s.reader_rpps +
@@ -815,11 +815,7 @@ WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json&
   json stamped = body;
   if (stamped.is_object()) stamped["decided_at"] = toIsoDateTime(now);
   Parsed<L3Decision> parsed = l3DecisionFromJson(stamped);
-  if (!parsed.ok())
-    return WorkflowResult::fail(WorkflowStatus::kInvalid,
-                                "the L3 decision is not well-formed (" +
-                                    std::to_string(parsed.errors.size()) + " problem(s))",
-                                std::move(parsed.errors));
+  if (!parsed.ok()) return malformed("the L3 decision", std::move(parsed.errors));
   WorkflowResult error;
   if (!step(*l, L3Decided{*parsed.value}, now, error)) return error;
   store_.write([&](WorkflowWriter& w) { save(w, *l); });
