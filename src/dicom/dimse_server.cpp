@@ -421,38 +421,16 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
     return;
   }
   const std::string cmd_sop = trim(req.AffectedSOPInstanceUID);
-  {
-    // Identify the dataset (values above 256 bytes stay on disk).
-    DcmFileFormat ff;
-    if (ff.loadFile(st.staged.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).good()) {
-      OFString ds_sop, ds_class;
-      ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, ds_sop);
-      ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, ds_class);
-      if (!ds_sop.empty() && trim(ds_sop.c_str()) != cmd_sop) {
-        refuse(STATUS_STORE_Error_DataSetDoesNotMatchSOPClass,
-               "the dataset's SOP Instance UID differs from the command's; nothing stored "
-               "(dataset " +
-                   std::string(ds_sop.c_str()) + ", command " + cmd_sop + ")");
-        return;
-      }
-      T_ASC_PresentationContext pcx;
-      if (!ds_class.empty() &&
-          ASC_findAcceptedPresentationContext(assoc_->params, st.pc, &pcx).good() &&
-          trim(ds_class.c_str()) != trim(pcx.abstractSyntax)) {
-        refuse(STATUS_STORE_Error_DataSetDoesNotMatchSOPClass,
-               "the dataset's SOP Class does not match its presentation context; nothing "
-               "stored (dataset " +
-                   sopClassName(ds_class.c_str()) + ", context " +
-                   sopClassName(pcx.abstractSyntax) + ")");
-        return;
-      }
-    }
-  }
+  // IngestService parses the header once and refuses a dataset that is not what the command
+  // and the presentation context announced.
+  IngestSource source{"DIMSE", calling_, peer_, cmd_sop, {}};
+  T_ASC_PresentationContext pcx;
+  if (ASC_findAcceptedPresentationContext(assoc_->params, st.pc, &pcx).good())
+    source.announced_sop_class_uid = trim(pcx.abstractSyntax);
   std::error_code ec;
   const uint64_t size = fs::file_size(st.staged, ec);
   st.handed_to_ingest = true;
-  const IngestResult r =
-      s_.ingest.ingestStagedFile(st.staged, IngestSource{"DIMSE", calling_, peer_}, st.digests);
+  const IngestResult r = s_.ingest.ingestStagedFile(st.staged, source, st.digests);
   switch (r.status) {
     case IngestStatus::kStored: {
       rsp.DimseStatus = STATUS_Success;
@@ -480,6 +458,8 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
       rsp.DimseStatus =
           r.rejected_kind == static_cast<int>(DicomRejected::Kind::kSopClassNotAccepted)
               ? STATUS_STORE_Refused_SOPClassNotSupported
+          : r.rejected_kind == static_cast<int>(DicomRejected::Kind::kNotAsAnnounced)
+              ? STATUS_STORE_Error_DataSetDoesNotMatchSOPClass
               : STATUS_STORE_Error_CannotUnderstand;
       st.detail = commentDetail(r.message);
       ++refused;

@@ -221,9 +221,9 @@ InstanceSummary readInstanceSummary(const std::filesystem::path& file,
   }
   const std::string meta_sop = get(meta, DCM_MediaStorageSOPInstanceUID);
   if (!meta_sop.empty() && meta_sop != s.sop_instance_uid) {
-    throw DicomRejected(K::kBadUid, "the file meta header names SOP Instance " + meta_sop +
-                                        " but the dataset says " + s.sop_instance_uid +
-                                        "; nothing stored");
+    throw DicomRejected(K::kNotAsAnnounced, "the file meta header names SOP Instance " + meta_sop +
+                                                " but the dataset says " + s.sop_instance_uid +
+                                                "; nothing stored");
   }
   if (!accepted.count(s.sop_class_uid)) {
     throw DicomRejected(K::kSopClassNotAccepted,

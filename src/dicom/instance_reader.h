@@ -16,7 +16,14 @@ namespace dualread {
 // A received object the hub refuses; what() is a sentence for the sender.
 class DicomRejected : public std::runtime_error {
  public:
-  enum class Kind { kNotDicom, kTruncated, kMissingAttribute, kBadUid, kSopClassNotAccepted };
+  enum class Kind {
+    kNotDicom,
+    kTruncated,
+    kMissingAttribute,
+    kBadUid,
+    kSopClassNotAccepted,
+    kNotAsAnnounced
+  };
   DicomRejected(Kind kind, const std::string& msg) : std::runtime_error(msg), kind_(kind) {}
   Kind kind() const { return kind_; }
 

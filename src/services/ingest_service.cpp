@@ -105,6 +105,21 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   }
   try {
     r.summary = readInstanceSummary(staged, options_.accepted_sop_classes);
+    const std::string& ann_sop = source.announced_sop_instance_uid;
+    const std::string& ann_class = source.announced_sop_class_uid;
+    if (!ann_sop.empty() && ann_sop != r.summary.sop_instance_uid) {
+      throw DicomRejected(DicomRejected::Kind::kNotAsAnnounced,
+                          "the dataset's SOP Instance UID differs from the command's; nothing "
+                          "stored (dataset " +
+                              r.summary.sop_instance_uid + ", command " + ann_sop + ")");
+    }
+    if (!ann_class.empty() && ann_class != r.summary.sop_class_uid) {
+      throw DicomRejected(DicomRejected::Kind::kNotAsAnnounced,
+                          "the dataset's SOP Class does not match its presentation context; "
+                          "nothing stored (dataset " +
+                              sopClassName(r.summary.sop_class_uid) + ", context " +
+                              sopClassName(ann_class) + ")");
+    }
   } catch (const DicomRejected& e) {
     removeQuietly(staged);
     ++counters_.rejected;

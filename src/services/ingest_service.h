@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "domain/exam_assessment.h"
 #include "domain/instance_summary.h"
@@ -20,9 +21,20 @@
 namespace dualread {
 
 struct IngestSource {
+  IngestSource(std::string door_ = {}, std::string sender_ = {}, std::string peer_ = {},
+               std::string announced_instance = {}, std::string announced_class = {})
+      : door(std::move(door_)),
+        sender(std::move(sender_)),
+        peer(std::move(peer_)),
+        announced_sop_instance_uid(std::move(announced_instance)),
+        announced_sop_class_uid(std::move(announced_class)) {}
   std::string door;    // "DIMSE", "STOW-RS"
   std::string sender;  // calling AE title or user, may be empty
   std::string peer;    // remote address
+  // What the sender's command announced (DIMSE: AffectedSOPInstanceUID and the presentation
+  // context's SOP Class); empty = nothing announced. A dataset that says otherwise is refused.
+  std::string announced_sop_instance_uid;
+  std::string announced_sop_class_uid;
   std::string describe() const;
 };
 
