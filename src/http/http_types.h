@@ -56,6 +56,7 @@ struct HttpRequest {
   std::string peer;                                        // "127.0.0.1:51234"
   RequestBody* body = nullptr;                             // never null while handling
   std::string base_url;  // "scheme://host" the client used, for absolute URLs (RetrieveURL)
+  bool secure = false;   // true when the request came over TLS (HTTPS)
 
   // Header value or empty; `name` in lower case.
   std::string header(const std::string& name) const {
