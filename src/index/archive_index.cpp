@@ -126,9 +126,7 @@ std::string nameKey(const std::string& s) {
   return out;
 }
 
-bool hasWildcard(const std::string& s) {
-  return s.find_first_of("*?") != std::string::npos;
-}
+bool hasWildcard(const std::string& s) { return s.find_first_of("*?") != std::string::npos; }
 
 // DICOM wildcard -> SQLite GLOB (same '*' and '?'; brackets are literal in DICOM).
 std::string toGlob(const std::string& s) {
@@ -334,7 +332,8 @@ int ArchiveIndex::schemaVersion() {
   return static_cast<int>(st.integer(0));
 }
 
-RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRecompute& recompute) {
+RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRecompute& recompute,
+                                          const SameObjectCheck& same_object) {
   const InstanceSummary& s = in.summary;
   std::lock_guard lk(write_mu_);
   SqliteDb& db = *writer_;
@@ -389,11 +388,15 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   // 1. Same SOP Instance UID already stored? Same object = same dataset bytes (the file meta
   // header differs between doors: DIMSE carries none, STOW keeps the sender's).
   {
-    auto st = db.prepare("SELECT sha256, dataset_sha256 FROM instances WHERE sop_uid = ?");
+    auto st =
+        db.prepare("SELECT sha256, dataset_sha256, blob_key FROM instances WHERE sop_uid = ?");
     st.bind(1, s.sop_instance_uid);
     if (st.step()) {
-      const bool same = st.text(0) == in.sha256 ||
-                        (!in.dataset_sha256.empty() && st.text(1) == in.dataset_sha256);
+      bool same = st.text(0) == in.sha256;
+      if (!same && !in.dataset_sha256.empty() && !st.text(1).empty())
+        same = st.text(1) == in.dataset_sha256;
+      else if (!same && same_object)
+        same = same_object(st.text(2));
       if (same) {
         if (st.text(0) == in.sha256) {
           resolveIntent();
@@ -449,11 +452,11 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
     if (st.step()) {
       study_ref = st.integer(0);
       if (patient_ref == 0 || st.integer(1) != patient_ref) {
-        const std::string reason =
-            "identity conflict: this image names patient '" + s.patient_name + "' (ID " +
-            s.patient_id + ", born " + s.patient_birth_date + ") but its study belongs to '" +
-            st.text(3) + "' (ID " + st.text(2) + ", born " + st.text(4) +
-            "); kept in quarantine, not attached";
+        const std::string reason = "identity conflict: this image names patient '" +
+                                   s.patient_name + "' (ID " + s.patient_id + ", born " +
+                                   s.patient_birth_date + ") but its study belongs to '" +
+                                   st.text(3) + "' (ID " + st.text(2) + ", born " + st.text(4) +
+                                   "); kept in quarantine, not attached";
         quarantine(reason);
         auto ps = db.prepare("SELECT identity_issue FROM patients WHERE id = ?");
         ps.bind(1, st.integer(1));
@@ -482,8 +485,7 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
                            "; not attached until a secretary decides";
         }
       } else {
-        db.prepare(
-              "INSERT INTO women(ins, name, birth_date, sex, created_at) VALUES(?,?,?,?,?)")
+        db.prepare("INSERT INTO women(ins, name, birth_date, sex, created_at) VALUES(?,?,?,?,?)")
             .bind(1, s.ins)
             .bind(2, s.patient_name)
             .bind(3, s.patient_birth_date)
@@ -562,9 +564,9 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
     if (st.step()) {
       series_ref = st.integer(0);
       if (st.integer(1) != study_ref) {
-        const std::string reason =
-            "series " + s.series_instance_uid + " already belongs to another study; kept in "
-            "quarantine, not attached";
+        const std::string reason = "series " + s.series_instance_uid +
+                                   " already belongs to another study; kept in "
+                                   "quarantine, not attached";
         quarantine(reason);
         refreshExam(study_ref, identity_issue);
         tx.commit();
@@ -861,7 +863,8 @@ int64_t ArchiveIndex::countExamsByStatus(const std::string& status) {
 
 bool ArchiveIndex::getWoman(int64_t id, WomanRow& out) {
   auto db = reader();
-  auto st = db->prepare("SELECT id, COALESCE(ins,''), name, birth_date, sex FROM women WHERE id = ?");
+  auto st =
+      db->prepare("SELECT id, COALESCE(ins,''), name, birth_date, sex FROM women WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return false;
   out = {st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4)};
@@ -870,7 +873,8 @@ bool ArchiveIndex::getWoman(int64_t id, WomanRow& out) {
 
 std::vector<WomanRow> ArchiveIndex::findWomenByIns(const std::string& ins) {
   auto db = reader();
-  auto st = db->prepare("SELECT id, COALESCE(ins,''), name, birth_date, sex FROM women WHERE ins = ?");
+  auto st =
+      db->prepare("SELECT id, COALESCE(ins,''), name, birth_date, sex FROM women WHERE ins = ?");
   st.bind(1, ins);
   std::vector<WomanRow> out;
   while (st.step()) out.push_back({st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4)});
@@ -914,9 +918,8 @@ std::vector<QuarantineRow> ArchiveIndex::listQuarantine(int64_t limit, int64_t o
   return out;
 }
 
-void ArchiveIndex::forEachBlobRef(
-    const std::function<void(const std::string&, const std::string&, int64_t,
-                             const std::string&)>& fn) {
+void ArchiveIndex::forEachBlobRef(const std::function<void(const std::string&, const std::string&,
+                                                           int64_t, const std::string&)>& fn) {
   auto db = reader();
   auto st = db->prepare(
       "SELECT blob_key, sha256, size, 'instance ' || sop_uid FROM instances UNION ALL "
@@ -940,7 +943,8 @@ void ArchiveIndex::bulkInsertSyntheticExams(int64_t first, int64_t count, int pe
   SqliteDb& db = *writer_;
   const std::string now = nowIso();
   SqliteTransaction tx(db);
-  auto pw = db.prepare("INSERT INTO women(ins, name, birth_date, sex, created_at) VALUES(?,?,?,?,?)");
+  auto pw =
+      db.prepare("INSERT INTO women(ins, name, birth_date, sex, created_at) VALUES(?,?,?,?,?)");
   auto pp = db.prepare(
       "INSERT INTO patients(woman_id, patient_id, issuer, name, name_key, birth_date, sex, ins) "
       "VALUES(?,?,?,?,?,?,?,?)");

@@ -31,6 +31,8 @@ struct ExamUpdate {
 using ExamRecompute = std::function<ExamUpdate(const std::vector<ExamImageRow>& images,
                                                const std::vector<std::string>& extra_problems)>;
 
+using SameObjectCheck = std::function<bool(const std::string& stored_blob_key)>;
+
 enum class RecordOutcome {
   kInserted,          // new instance, row and exam committed
   kSameBytes,         // already stored with identical bytes: nothing changed
@@ -52,8 +54,13 @@ class ArchiveIndex {
   int schemaVersion();
 
   // Records one instance (and its patient, woman, study, series, exam) in one transaction.
+  // When the SOP Instance UID is already stored with other file bytes, `same_object` (given the
+  // stored blob's key) says whether the two files carry the same dataset — the same object sent
+  // through another door with another file meta header; it is asked only then, so that ingest
+  // hashes each image once. Without it, other bytes are a conflict.
   // Throws IndexError on database failure (nothing is then recorded).
-  RecordResult recordInstance(const StoredInstance& in, const ExamRecompute& recompute);
+  RecordResult recordInstance(const StoredInstance& in, const ExamRecompute& recompute,
+                              const SameObjectCheck& same_object = {});
 
   // Crash safety of the blob/index pair: a blob key is recorded as pending before its file is
   // moved into the store and cleared by the transaction that records its row. At start-up the
@@ -77,8 +84,7 @@ class ArchiveIndex {
 
   // Exams (studies with their assessment).
   bool getStudy(const std::string& study_uid, StudyRow& out);
-  std::vector<StudyRow> listExamsByStatus(const std::string& status, int64_t limit,
-                                          int64_t offset);
+  std::vector<StudyRow> listExamsByStatus(const std::string& status, int64_t limit, int64_t offset);
   int64_t countExamsByStatus(const std::string& status);
   bool getWoman(int64_t id, WomanRow& out);
   std::vector<WomanRow> findWomenByIns(const std::string& ins);
@@ -87,9 +93,8 @@ class ArchiveIndex {
   std::vector<QuarantineRow> listQuarantine(int64_t limit, int64_t offset);
 
   // Every blob the index references (instances and quarantine), for fsck.
-  void forEachBlobRef(
-      const std::function<void(const std::string& key, const std::string& sha256, int64_t size,
-                               const std::string& what)>& fn);
+  void forEachBlobRef(const std::function<void(const std::string& key, const std::string& sha256,
+                                               int64_t size, const std::string& what)>& fn);
 
   struct Totals {
     int64_t women = 0, patients = 0, studies = 0, series = 0, instances = 0, quarantined = 0;

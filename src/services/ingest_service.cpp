@@ -139,15 +139,15 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   rec.view_role = toString(view.role);
   rec.view_json = toJson(view).dump();
   try {
-    // One read for both digests: the file (blob key) and the dataset (object identity).
-    FileDigests digests = !known.file.empty() && !known.suffix.empty() &&
-                                  known.suffix_offset == r.summary.dataset_offset
-                              ? known
-                              : sha256FileAndSuffix(staged, r.summary.dataset_offset);
+    // The file's digest is its blob key. The dataset's (what "same object" means across doors)
+    // is computed only when the SOP Instance UID turns out to be stored with other file bytes.
+    FileDigests digests = known;
+    if (digests.file.empty()) digests.file = sha256File(staged);
     if (!known_sha256.empty() && known_sha256 != digests.file) {
       throw StorageError("the received bytes changed on disk before they could be stored");
     }
-    rec.dataset_sha256 = digests.suffix;
+    if (!digests.suffix.empty() && digests.suffix_offset == r.summary.dataset_offset)
+      rec.dataset_sha256 = digests.suffix;
     index_.addBlobIntent(digests.file);
     BlobInfo blob = blobs_.adopt(staged, digests.file);
     rec.blob_key = blob.key;
@@ -178,7 +178,16 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
 
   RecordResult rr;
   try {
-    rr = index_.recordInstance(rec, recompute);
+    const uint64_t dataset_offset = r.summary.dataset_offset;
+    auto same_object = [&](const std::string& stored_key) {
+      const fs::path stored = blobs_.pathOf(stored_key);
+      const std::string mine =
+          rec.dataset_sha256.empty()
+              ? sha256FileAndSuffix(blobs_.pathOf(rec.blob_key), dataset_offset).suffix
+              : rec.dataset_sha256;
+      return sha256FileAndSuffix(stored, part10DatasetOffset(stored)).suffix == mine;
+    };
+    rr = index_.recordInstance(rec, recompute, same_object);
   } catch (const std::exception& e) {
     ++counters_.failed;
     spdlog::error("Could not index instance {} from {}: {}", r.summary.sop_instance_uid,

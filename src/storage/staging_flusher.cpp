@@ -30,12 +30,7 @@ bool StagingFlusher::hashUpTo(uint64_t end) {
       break;
     }
     whole_.update(buf_.data(), static_cast<size_t>(n));
-    const uint64_t from = hashed_, to = hashed_ + static_cast<uint64_t>(n);
-    if (to > dataset_offset_) {
-      const uint64_t skip = from >= dataset_offset_ ? 0 : dataset_offset_ - from;
-      dataset_.update(buf_.data() + skip, static_cast<size_t>(n) - skip);
-    }
-    hashed_ = to;
+    hashed_ += static_cast<uint64_t>(n);
   }
   return !failed_;
 }
@@ -57,7 +52,7 @@ std::optional<FileDigests> StagingFlusher::finish() {
   if (!hashUpTo(static_cast<uint64_t>(st.st_size)) || hashed_ != static_cast<uint64_t>(st.st_size))
     return std::nullopt;
   failed_ = true;  // the hashers are finished: no second finish()
-  return FileDigests{whole_.hexDigest(), dataset_.hexDigest(), dataset_offset_};
+  return FileDigests{whole_.hexDigest(), {}, dataset_offset_};
 }
 
 }  // namespace dualread

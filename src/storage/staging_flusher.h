@@ -1,9 +1,9 @@
 #pragma once
 // StagingFlusher: starts writing a staging file to disk while it is still being received, so
 // the fsync that makes it durable (BlobStore::adopt) waits only for the last few megabytes
-// instead of the whole 30 MB image, and hashes it on the way (file and dataset SHA-256) from
-// the page cache, so that nothing re-reads the image after it arrived. Owned by the receiver of
-// one object; not thread-safe.
+// instead of the whole 30 MB image, and hashes it on the way (the file's SHA-256, its blob key)
+// from the page cache, so that nothing re-reads the image after it arrived. Owned by the receiver
+// of one object; not thread-safe.
 
 #include <cstdint>
 #include <filesystem>
@@ -29,8 +29,9 @@ class StagingFlusher {
   // asked (asynchronously) to write the new range back.
   void written(uint64_t total_bytes);
   uint64_t datasetOffset() const { return dataset_offset_; }
-  // Once the writer has closed the file: hashes the rest and returns both digests, or
-  // nullopt if the file could not be read (callers then hash it themselves).
+  // Once the writer has closed the file: hashes the rest and returns the file's digest (the
+  // dataset digest is left empty: ingest computes it only when it needs it), or nullopt if the
+  // file could not be read (callers then hash it themselves).
   std::optional<FileDigests> finish();
 
  private:
@@ -42,7 +43,7 @@ class StagingFlusher {
   uint64_t flushed_ = 0;
   uint64_t hashed_ = 0;
   bool failed_ = false;
-  Sha256 whole_, dataset_;
+  Sha256 whole_;
   std::vector<char> buf_;
 };
 
