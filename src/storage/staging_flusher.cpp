@@ -15,10 +15,35 @@ StagingFlusher::StagingFlusher(const std::filesystem::path& path, uint64_t datas
       chunk_(chunk_bytes),
       buf_(1 << 20) {
   failed_ = fd_ < 0;
+  if (!failed_) hasher_ = std::thread([this] { hashLoop(); });
 }
 
 StagingFlusher::~StagingFlusher() {
+  {
+    std::lock_guard lk(mu_);
+    closing_ = true;
+    target_ = 0;  // an abandoned reception: stop hashing at once
+  }
+  cv_.notify_one();
+  if (hasher_.joinable()) hasher_.join();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void StagingFlusher::hashLoop() {
+  std::unique_lock lk(mu_);
+  while (true) {
+    cv_.wait(lk, [&] { return closing_ || target_ > hashed_; });
+    const uint64_t end = target_;
+    const bool last = closing_;
+    if (end > hashed_) {
+      lk.unlock();
+      hashUpTo(end);
+      lk.lock();
+      if (failed_) return;
+      continue;  // more may have arrived meanwhile
+    }
+    if (last) return;
+  }
 }
 
 bool StagingFlusher::hashUpTo(uint64_t end) {
@@ -36,22 +61,32 @@ bool StagingFlusher::hashUpTo(uint64_t end) {
 }
 
 void StagingFlusher::written(uint64_t total) {
-  if (failed_ || total < flushed_ + chunk_) return;
+  if (fd_ < 0 || total < flushed_ + chunk_) return;
   // Leave the last half chunk alone: the writer's own buffer may not have reached the file yet.
   const uint64_t upto = total - chunk_ / 2;
   if (upto <= flushed_) return;
   ::sync_file_range(fd_, static_cast<off64_t>(flushed_), static_cast<off64_t>(upto - flushed_),
                     SYNC_FILE_RANGE_WRITE);
   flushed_ = upto;
-  hashUpTo(upto);
+  {
+    std::lock_guard lk(mu_);
+    target_ = upto;
+  }
+  cv_.notify_one();
 }
 
 std::optional<FileDigests> StagingFlusher::finish() {
+  if (!hasher_.joinable()) return std::nullopt;  // never opened, or already finished
   struct stat st {};
-  if (failed_ || ::fstat(fd_, &st) != 0) return std::nullopt;
-  if (!hashUpTo(static_cast<uint64_t>(st.st_size)) || hashed_ != static_cast<uint64_t>(st.st_size))
-    return std::nullopt;
-  failed_ = true;  // the hashers are finished: no second finish()
+  const bool sized = ::fstat(fd_, &st) == 0;
+  {
+    std::lock_guard lk(mu_);
+    closing_ = true;
+    target_ = sized ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  cv_.notify_one();
+  hasher_.join();
+  if (!sized || failed_ || hashed_ != static_cast<uint64_t>(st.st_size)) return std::nullopt;
   return FileDigests{whole_.hexDigest(), {}, dataset_offset_};
 }
 
