@@ -10,6 +10,7 @@
 #include "domain/exam_assessment.h"
 #include "domain/programme_rules.h"
 #include "domain/session_dealer.h"
+#include "services/letters_config.h"
 
 namespace dualread {
 
@@ -29,14 +30,15 @@ struct HubConfig {
   bool open = false;  // no credentials required (until access control lands)
   int http_threads = 8;
   int dicom_max_associations = 32;
-  uint64_t max_object_bytes = 2ull << 30;       // one DICOM object
-  uint64_t max_request_bytes = 8ull << 30;      // one STOW-RS request
+  uint64_t max_object_bytes = 2ull << 30;         // one DICOM object
+  uint64_t max_request_bytes = 8ull << 30;        // one STOW-RS request
   std::vector<std::string> accepted_sop_classes;  // empty = defaults
   std::vector<RemoteAe> remote_aes;
   CompletenessRule completeness;
   std::filesystem::path static_dir;  // web app files; empty = none
   ProgrammeRules programme;          // [programme]: national defaults unless overridden
   std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
+  LettersConfig letters;             // [letters] and [[cim]]: addresses for the print runs
 };
 
 }  // namespace dualread
