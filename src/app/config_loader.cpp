@@ -182,8 +182,8 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
   try {
     t = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
-    throw std::runtime_error("configuration " + file.string() +
-                             " is not valid TOML: " + std::string(e.description()));
+    throw std::runtime_error("configuration " + file.string() + " is not valid TOML: " +
+                             std::string(e.description()));
   }
   if (auto hub = t["hub"].as_table()) {
     c.data_dir = (*hub)["data"].value_or(c.data_dir.string());
@@ -194,10 +194,12 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
     c.http_threads = static_cast<int>((*hub)["http_threads"].value_or<int64_t>(c.http_threads));
     c.dicom_max_associations = static_cast<int>(
         (*hub)["dicom_max_associations"].value_or<int64_t>(c.dicom_max_associations));
-    c.max_object_bytes = static_cast<uint64_t>(
-        (*hub)["max_object_bytes"].value_or<int64_t>(static_cast<int64_t>(c.max_object_bytes)));
-    c.max_request_bytes = static_cast<uint64_t>(
-        (*hub)["max_request_bytes"].value_or<int64_t>(static_cast<int64_t>(c.max_request_bytes)));
+    c.max_object_bytes =
+        static_cast<uint64_t>((*hub)["max_object_bytes"].value_or<int64_t>(
+            static_cast<int64_t>(c.max_object_bytes)));
+    c.max_request_bytes =
+        static_cast<uint64_t>((*hub)["max_request_bytes"].value_or<int64_t>(
+            static_cast<int64_t>(c.max_request_bytes)));
     c.static_dir = (*hub)["static_dir"].value_or(c.static_dir.string());
     if (auto arr = (*hub)["accepted_sop_classes"].as_array()) {
       c.accepted_sop_classes.clear();

@@ -70,8 +70,8 @@ int runFsckCommand(const std::filesystem::path& data) {
   for (const auto& m : r.missing) std::cout << "MISSING " << m << "\n";
   for (const auto& m : r.corrupt) std::cout << "CORRUPT " << m << "\n";
   for (const auto& m : r.orphans) std::cout << "ORPHAN  " << m << "\n";
-  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20)
-            << " MB): " << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
+  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20) << " MB): "
+            << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
             << r.orphans.size() << " orphan\n";
   return r.clean() ? 0 : 1;
 }
@@ -158,9 +158,8 @@ int main(int argc, char** argv) {
   std::filesystem::path audit_data;
   auto* audit = app.add_subcommand("audit", "the hash-chained audit trail");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify",
-                                             "detect any altered, removed or "
-                                             "reordered audit entry");
+  auto* audit_verify = audit->add_subcommand("verify", "detect any altered, removed or "
+                                                       "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
   // import

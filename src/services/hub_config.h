@@ -30,8 +30,8 @@ struct HubConfig {
   bool open = false;  // no credentials required (until access control lands)
   int http_threads = 8;
   int dicom_max_associations = 32;
-  uint64_t max_object_bytes = 2ull << 30;         // one DICOM object
-  uint64_t max_request_bytes = 8ull << 30;        // one STOW-RS request
+  uint64_t max_object_bytes = 2ull << 30;       // one DICOM object
+  uint64_t max_request_bytes = 8ull << 30;      // one STOW-RS request
   std::vector<std::string> accepted_sop_classes;  // empty = defaults
   std::vector<RemoteAe> remote_aes;
   CompletenessRule completeness;
