@@ -149,6 +149,8 @@ void loadLetters(const toml::table& t, const std::string& file, LettersConfig& l
     l.signatory_title = (*tbl)["signatory_title"].value_or(std::string());
     l.portal_url = (*tbl)["portal_url"].value_or(std::string());
     l.templates_dir = (*tbl)["templates_dir"].value_or(std::string());
+    l.font_regular = (*tbl)["font_regular"].value_or(std::string());
+    l.font_bold = (*tbl)["font_bold"].value_or(std::string());
     if (!l.configured())
       throw std::runtime_error(where +
                                "needs crcdc_name, crcdc_address_lines and crcdc_city (they are "

@@ -81,6 +81,13 @@ std::vector<std::string> findingsFr(const L2Reading& r) {
   return out;
 }
 
+PdfRenderOptions renderOptions(const LettersConfig& l) {
+  PdfRenderOptions o;
+  if (!l.font_regular.empty()) o.fonts.regular = l.font_regular;
+  if (!l.font_bold.empty()) o.fonts.bold = l.font_bold;
+  return o;
+}
+
 }  // namespace
 
 struct LetterService::Impl {
@@ -317,7 +324,7 @@ LetterService::LetterService(const HubConfig& config, ArchiveIndex& index,
                      LetterTemplateSet::loadDirectory(config.letters.templates_dir.empty()
                                                           ? defaultLetterTemplateDir()
                                                           : config.letters.templates_dir),
-                     LetterPdfRenderer(),
+                     LetterPdfRenderer(renderOptions(config.letters)),
                      {}}),
       store_(store) {}
 

@@ -87,6 +87,7 @@ class HttpResultsTest : public HttpTest {
       t.sop_uid = t.series_uid + ".1";
       t.laterality = v.substr(0, 1);
       t.view_position = v.substr(1);
+      t.series_description = v.substr(0, 1) + " " + v.substr(1);
       t.seed = static_cast<uint16_t>(n);
       files.push_back(dicomBytes(t));
     }
@@ -254,9 +255,10 @@ TEST_F(HttpResultsTest, RecallIsPrintedToEveryoneThenFollowedUntilPathologyClose
   EXPECT_EQ(run["by_kind"]["recall_doctor"]["letters"], 2) << run.dump();
   EXPECT_EQ(state(kExam), "positive_follow_up");
   std::string l1_letter;
-  for (const auto& l : getJson(std::string("/api/letters?exam=") + kExam)["items"])
+  const json listed = getJson(std::string("/api/letters?exam=") + kExam);
+  for (const auto& l : listed["items"])
     if (l["recipient"] == std::string("l1:") + td::kL1Rpps) l1_letter = l["id"];
-  ASSERT_FALSE(l1_letter.empty());
+  ASSERT_FALSE(l1_letter.empty()) << listed.dump();
   const std::string text = pdfText("/api/letters/" + l1_letter + "/pdf");
   EXPECT_NE(text.find("seconde lecture positive"), std::string::npos) << text;
   EXPECT_NE(text.find("Cabinet de radiologie des Brotteaux"), std::string::npos) << text;
@@ -369,6 +371,39 @@ TEST_F(HttpResultsTest, ALetterDownloadThatCannotBeAuditedIsRefused) {
   auto r = httpGet(port_, "/api/letters/" + id + "/pdf", {{"Accept", "application/pdf"}});
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body.find("%PDF"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dualread::testing
+
+namespace dualread::testing {
+namespace {
+
+// The hub died after a run recorded its letters and before the results were marked sent (the
+// state a kill -9 between the two leaves): the next run marks them without printing twice.
+TEST_F(HttpResultsTest, ARunInterruptedBeforeMarkingResultsSentIsCompletedByTheNext) {
+  importRegister();
+  readExam(td::negativeL2());
+  PrintRunRow run;
+  run.id = "R20260110-1";
+  run.created_at = "2026-01-10T09:00:00Z";
+  run.actor = "test";
+  LetterRow letter;
+  letter.id = "R20260110-1-00001";
+  letter.run_id = run.id;
+  letter.dedupe_key = std::string(kExam) + "/negative_result/woman";
+  letter.exam_id = kExam;
+  letter.kind = "negative_result";
+  letter.recipient = "woman";
+  letter.file = "letters/R20260110-1/R20260110-1-00001.pdf";
+  letter_store_->recordRun(run, {letter});
+  EXPECT_EQ(state(kExam), "negative_result");
+  json next = sendOk("POST", "/api/print-runs");
+  EXPECT_EQ(next["recovered_results_sent"], json::array({kExam}));
+  EXPECT_EQ(next["run_id"], "R20260110-2");
+  EXPECT_EQ(next["by_kind"]["negative_result"].value("letters", 0), 0) << next.dump();
+  EXPECT_EQ(next["letters"], 1);  // the GP's letter only
+  EXPECT_EQ(state(kExam), "result_sent");
 }
 
 }  // namespace
