@@ -345,6 +345,15 @@ WorkflowResult LetterService::printRun(const AuditActor& by) {
   const TimePoint now = m.clock();
   const Date today = dateOf(now);
 
+  std::string day = toIsoDate(today);
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  const std::string prefix = "R" + day + "-";
+  const std::string run_id = prefix + std::to_string(m.store.countRunsWithPrefix(prefix) + 1);
+  const std::string dir = "letters/" + run_id;
+
+  std::vector<Impl::Refused> pre_refused;
+  std::vector<Impl::Due> due = m.gather(run_id, today, pre_refused);
+  // (After gathering, so the letters it had not printed yet, e.g. to her doctors, still go.)
   // A run that died after recording its letters but before marking the results sent: the
   // results went out, say so now (never print them twice).
   json recovered = json::array();
@@ -357,14 +366,6 @@ WorkflowResult LetterService::printRun(const AuditActor& by) {
         recovered.push_back(r.exam_id);
   }
 
-  std::string day = toIsoDate(today);
-  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
-  const std::string prefix = "R" + day + "-";
-  const std::string run_id = prefix + std::to_string(m.store.countRunsWithPrefix(prefix) + 1);
-  const std::string dir = "letters/" + run_id;
-
-  std::vector<Impl::Refused> pre_refused;
-  std::vector<Impl::Due> due = m.gather(run_id, today, pre_refused);
   std::map<std::string, Impl::Due*> by_id;
   std::vector<PrintRunItem> items;
   for (auto& d : due) {

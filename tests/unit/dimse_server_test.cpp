@@ -727,19 +727,19 @@ TEST_F(DimseServerTest, QueriesAndRetrievalsAreAuditedAndFailClosed) {
   fs::create_directories(found2);
   r = run("findscu -v -aet TESTSCU -aec DUALREAD -S -X -od " + found2.string() +
           " -k QueryRetrieveLevel=STUDY -k PatientName=AUDIT* -k StudyInstanceUID " + target());
-  EXPECT_NE(r.out.find("audit trail"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
   EXPECT_TRUE(dicomFilesIn(found2).empty());
   const fs::path got2 = dir_ / "got-audit-2";
   fs::create_directories(got2);
   r = run("getscu -v -aet TESTSCU -aec DUALREAD -S -od " + got2.string() +
           " -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=" + uid + " " + target());
   EXPECT_TRUE(dicomFilesIn(got2).empty()) << r.out;
-  EXPECT_NE(r.out.find("audit trail"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
   r =
       run("movescu -v -aet TESTSCU -aec DUALREAD -aem PEER_SCP -S -k QueryRetrieveLevel=STUDY "
           "-k StudyInstanceUID=" +
           uid + " " + target());
-  EXPECT_NE(r.out.find("audit trail"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
 }
 
 }  // namespace
