@@ -275,11 +275,11 @@ WorkflowResult FollowUpService::record(const std::string& exam_id, const json& b
   }
   if (errors.empty())
     for (const auto& p : checkPositiveCase(*c)) errors.push_back({"", p});
-  if (!errors.empty())
-    return WorkflowResult::fail(WorkflowStatus::kInvalid,
-                                "the follow-up of exam " + exam_id + " was not recorded (" +
-                                    std::to_string(errors.size()) + " problem(s))",
-                                std::move(errors));
+  if (!errors.empty()) {
+    const std::string why = "the follow-up of exam " + exam_id + " was not recorded (" +
+                            std::to_string(errors.size()) + " problem(s))";
+    return WorkflowResult::fail(WorkflowStatus::kInvalid, why, std::move(errors));
+  }
   const Date today = dateOf(clock_());
   const FollowUpStatus status = statusOf(*c, config_.programme, today);
   if (audit_) {

@@ -5,6 +5,7 @@ print run makes the letters (checked with pdftotext), results are closed and pos
 the indicators equal what was injected. Then `dualread import women` on the stopped hub: the same
 file again (all updated) and a bad file (refused whole, problems by line)."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -171,18 +172,21 @@ class ScreeningRoundTest(HubTestCase):
         audit = hub.get_json(f"/api/audit?woman={woman_letter['woman_id']}")["entries"]
         self.assertIn("download-letter", [e["action"] for e in audit])
 
+        def day(n):
+            return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+
         for s in studies:
             i = index[s["study_uid"]]
             uid = s["study_uid"]
             if i % 10 == 0:
-                body = {"biopsy": {"date": "2026-01-20"},
-                        "pathology": {"date": "2026-01-27",
+                body = {"biopsy": {"date": day(1)},
+                        "pathology": {"date": day(2),
                                       "result": "invasive" if i == 0 else "benign"}}
                 self.assertEqual(send("POST", f"/api/exams/{uid}/follow-up", body)["exam_state"],
                                  "closed")
             elif i % 20 == 7:
                 send("POST", f"/api/exams/{uid}/close", expect=409)  # a recall is followed
-                body = {"bdd": {"date": "2026-02-01", "result": "normal"}}
+                body = {"bdd": {"date": day(1), "result": "normal"}}
                 self.assertEqual(send("POST", f"/api/exams/{uid}/follow-up", body)["exam_state"],
                                  "closed")
             else:
