@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "domain/reading.h"
@@ -106,6 +107,76 @@ L2Reader loadL2Reader(const toml::table& tbl, const std::string& file) {
   return r;
 }
 
+std::vector<std::string> stringArray(const toml::table& tbl, const char* key,
+                                     const std::string& where) {
+  std::vector<std::string> out;
+  if (!tbl.contains(key)) return out;
+  auto arr = tbl[key].as_array();
+  if (!arr) throw std::runtime_error(where + "'" + key + "' must be an array of strings");
+  for (auto& v : *arr) {
+    auto s = v.value<std::string>();
+    if (!s) throw std::runtime_error(where + "'" + key + "' must be an array of strings");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// [letters]: the centre's own address and signatory; [[cim]]: each imaging centre's address.
+void loadLetters(const toml::table& t, const std::string& file, LettersConfig& l) {
+  if (auto node = t["letters"]) {
+    auto tbl = node.as_table();
+    const std::string where = "configuration " + file + ", [letters] ";
+    if (!tbl) throw std::runtime_error(where + "must be a table");
+    static const char* kKeys[] = {"crcdc_name",    "crcdc_address_lines", "crcdc_postal_code",
+                                  "crcdc_city",    "crcdc_phone",         "crcdc_email",
+                                  "crcdc_website", "signatory",           "signatory_title",
+                                  "portal_url",    "templates_dir"};
+    for (const auto& [key, value] : *tbl) {
+      const std::string name(key.str());
+      if (std::find(std::begin(kKeys), std::end(kKeys), name) == std::end(kKeys))
+        throw std::runtime_error(where + "has an unknown key '" + name + "'");
+      if (name != "crcdc_address_lines" && !value.is_string())
+        throw std::runtime_error(where + name + " must be a string");
+    }
+    l.crcdc.name = (*tbl)["crcdc_name"].value_or(std::string());
+    l.crcdc.address_lines = stringArray(*tbl, "crcdc_address_lines", where);
+    l.crcdc.postal_code = (*tbl)["crcdc_postal_code"].value_or(std::string());
+    l.crcdc.city = (*tbl)["crcdc_city"].value_or(std::string());
+    l.crcdc.phone = (*tbl)["crcdc_phone"].value_or(std::string());
+    l.crcdc.email = (*tbl)["crcdc_email"].value_or(std::string());
+    l.website = (*tbl)["crcdc_website"].value_or(std::string());
+    l.signatory = (*tbl)["signatory"].value_or(std::string());
+    l.signatory_title = (*tbl)["signatory_title"].value_or(std::string());
+    l.portal_url = (*tbl)["portal_url"].value_or(std::string());
+    l.templates_dir = (*tbl)["templates_dir"].value_or(std::string());
+    l.font_regular = (*tbl)["font_regular"].value_or(std::string());
+    l.font_bold = (*tbl)["font_bold"].value_or(std::string());
+    if (!l.configured())
+      throw std::runtime_error(where +
+                               "needs crcdc_name, crcdc_address_lines and crcdc_city (they are "
+                               "printed on every letter)");
+  }
+  if (auto cims = t["cim"].as_array()) {
+    const std::string where = "configuration " + file + ": every [[cim]] ";
+    for (auto& node : *cims) {
+      auto tbl = node.as_table();
+      if (!tbl) throw std::runtime_error(where + "must be a table");
+      CimContact c;
+      c.id = (*tbl)["id"].value_or(std::string());
+      c.contact.name = (*tbl)["name"].value_or(std::string());
+      c.contact.address_lines = stringArray(*tbl, "address_lines", where);
+      c.contact.postal_code = (*tbl)["postal_code"].value_or(std::string());
+      c.contact.city = (*tbl)["city"].value_or(std::string());
+      c.contact.phone = (*tbl)["phone"].value_or(std::string());
+      if (c.id.empty() || c.contact.name.empty() || c.contact.address_lines.empty() ||
+          c.contact.city.empty())
+        throw std::runtime_error(where + "needs 'id', 'name', 'address_lines' and 'city'");
+      if (l.cim(c.id)) throw std::runtime_error(where + "id '" + c.id + "' is listed twice");
+      l.cims.push_back(std::move(c));
+    }
+  }
+}
+
 }  // namespace
 
 void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
@@ -165,6 +236,7 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
       throw std::runtime_error("configuration " + file.string() + ": [programme] must be a table");
     loadProgramme(*tbl, file.string(), c.programme);
   }
+  loadLetters(t, file.string(), c.letters);
   if (auto readers = t["l2_reader"].as_array()) {
     c.l2_readers.clear();
     for (auto& node : *readers) {

@@ -5,10 +5,17 @@
 #include "dicom/dimse_server.h"
 #include "http/http_server.h"
 #include "index/archive_index.h"
+#include "index/follow_up_store.h"
+#include "index/letter_store.h"
+#include "index/register_store.h"
 #include "index/workflow_store.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
+#include "services/follow_up_service.h"
+#include "services/indicator_service.h"
 #include "services/ingest_service.h"
+#include "services/letter_service.h"
+#include "services/register_service.h"
 #include "services/study_event_queue.h"
 #include "services/workflow_service.h"
 #include "storage/fs_blob_store.h"
@@ -25,6 +32,13 @@ struct Hub::Impl {
   std::unique_ptr<WorkflowStore> workflow_store;
   std::unique_ptr<WorkflowService> workflow;
   std::unique_ptr<StudyEventQueue> study_events;
+  std::unique_ptr<RegisterStore> register_store;
+  std::unique_ptr<RegisterService> register_service;
+  std::unique_ptr<LetterStore> letter_store;
+  std::unique_ptr<LetterService> letters;
+  std::unique_ptr<FollowUpStore> follow_up_store;
+  std::unique_ptr<FollowUpService> follow_up;
+  std::unique_ptr<IndicatorService> indicators;
   std::unique_ptr<HubServices> services;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
@@ -78,9 +92,26 @@ void Hub::start() {
     spdlog::info("{} archived studies are not in a screening exam yet: assembling them",
                  unlinked.size());
   impl_->study_events->start();
+  const std::string index_path = (c.data_dir / "index.sqlite").string();
+  impl_->register_store = std::make_unique<RegisterStore>(index_path);
+  impl_->register_service =
+      std::make_unique<RegisterService>(*impl_->register_store, impl_->audit.get());
+  impl_->letter_store = std::make_unique<LetterStore>(index_path);
+  impl_->letters =
+      std::make_unique<LetterService>(c, *impl_->index, *impl_->workflow, *impl_->register_service,
+                                      *impl_->letter_store, impl_->audit.get());
+  impl_->follow_up_store = std::make_unique<FollowUpStore>(index_path);
+  impl_->follow_up = std::make_unique<FollowUpService>(c, *impl_->workflow, *impl_->follow_up_store,
+                                                       impl_->audit.get());
+  impl_->indicators = std::make_unique<IndicatorService>(c, *impl_->workflow, *impl_->follow_up,
+                                                         impl_->register_service.get());
   impl_->services = std::make_unique<HubServices>(
       HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams,
                   impl_->workflow.get(), impl_->audit.get()});
+  impl_->services->register_service = impl_->register_service.get();
+  impl_->services->letters = impl_->letters.get();
+  impl_->services->follow_up = impl_->follow_up.get();
+  impl_->services->indicators = impl_->indicators.get();
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

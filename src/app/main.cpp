@@ -4,13 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "app/config_loader.h"
 #include "app/hub.h"
 #include "index/archive_index.h"
+#include "index/register_store.h"
 #include "services/audit_service.h"
 #include "services/fsck.h"
+#include "services/register_service.h"
 #include "services/synth.h"
 #include "storage/fs_blob_store.h"
 
@@ -71,6 +76,42 @@ int runFsckCommand(const std::filesystem::path& data) {
   return r.clean() ? 0 : 1;
 }
 
+// `dualread import women --data DIR FILE`: the invitation file into the register, whole or not
+// at all; progress and every problem (with its line) on stderr.
+int runImportWomen(const std::filesystem::path& data, const std::filesystem::path& file) {
+  if (!std::filesystem::exists(data / "index.sqlite")) {
+    std::cerr << "No archive at " << data << " (index.sqlite not found): start the hub once with "
+              << "--data " << data << " first\n";
+    return 2;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << "Cannot read " << file << "\n";
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  RegisterStore store((data / "index.sqlite").string());
+  AuditService audit(data / "index.sqlite");
+  RegisterService service(store, &audit);
+  const char* user = std::getenv("USER");
+  const AuditActor by{std::string("cli:") + (user ? user : "unknown"), "administrator",
+                      "dualread import"};
+  const RegisterImportReport r =
+      service.importInvitations(text.str(), file.filename().string(), by,
+                                [](const std::string& s) { std::cerr << s << "\n"; });
+  if (!r.ok) {
+    for (const auto& e : r.errors)
+      std::cerr << file.filename().string() << ":" << e.line << ": "
+                << (e.field.empty() ? "" : e.field + ": ") << e.message << "\n";
+    std::cerr << r.errors.size() << " problem(s): nothing was imported\n";
+    return 1;
+  }
+  std::cout << "imported " << r.rows << " women (" << r.added << " new) from " << file.string()
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +162,17 @@ int main(int argc, char** argv) {
                                                        "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
+  // import
+  std::filesystem::path import_data, import_file;
+  auto* import_cmd = app.add_subcommand("import", "bulk imports into the hub's data directory");
+  import_cmd->require_subcommand(1);
+  auto* import_women = import_cmd->add_subcommand(
+      "women", "the health-insurance invitation file (CSV) into the register of invited women");
+  import_women->add_option("--data", import_data, "data directory")->required();
+  import_women->add_option("file", import_file, "invitation file (CSV, ';' separated)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
@@ -146,6 +198,7 @@ int main(int argc, char** argv) {
     }
     if (*fsck) return runFsckCommand(fsck_data);
     if (*audit_verify) return runAuditVerify(audit_data, std::cout);
+    if (*import_women) return runImportWomen(import_data, import_file);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

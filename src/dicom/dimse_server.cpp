@@ -36,7 +36,9 @@
 #include <cstring>
 #include <iterator>
 #include <list>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -46,6 +48,7 @@
 #include "dicom/dimse_sender.h"
 #include "dicom/instance_reader.h"
 #include "domain/view_classifier.h"
+#include "services/audit_service.h"
 #include "storage/staging_flusher.h"
 
 namespace fs = std::filesystem;
@@ -255,6 +258,11 @@ class DimseSession {
   OFCondition move(T_DIMSE_C_MoveRQ& req, T_ASC_PresentationContextID pc);
   OFCondition get(T_DIMSE_C_GetRQ& req, T_ASC_PresentationContextID pc);
   OFCondition receiveIdentifier(std::unique_ptr<DcmDataset>& out);
+  // Records a DIMSE read in the audit trail before anything is sent, like the HTTP doors;
+  // false (logged) when it could not be recorded: the request must then fail.
+  bool auditRead(const std::string& action, const std::string& object_type,
+                 const std::string& object_id, const std::optional<std::string>& woman_id,
+                 const nlohmann::json& detail);
 
   struct StoreState {
     T_ASC_PresentationContextID pc = 0;
@@ -485,6 +493,34 @@ OFCondition DimseSession::receiveIdentifier(std::unique_ptr<DcmDataset>& out) {
   return cond;
 }
 
+bool DimseSession::auditRead(const std::string& action, const std::string& object_type,
+                             const std::string& object_id,
+                             const std::optional<std::string>& woman_id,
+                             const nlohmann::json& detail) {
+  if (!s_.audit) return true;
+  try {
+    s_.audit->record("dicom:" + calling_, "dicom-peer", action, object_type, object_id, woman_id,
+                     "dicom:" + calling_ + "@" + peer_, detail.dump());
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("AUDIT: {} of {} {} by {} ({}) refused: it could not be recorded: {}", action,
+                  object_type, object_id, calling_, peer_, e.what());
+    return false;
+  }
+}
+
+// The attribute keywords a query carries with a value (never the values: they are health data).
+nlohmann::json queryKeys(DcmDataset& identifier) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (unsigned long i = 0; i < identifier.card(); ++i) {
+    DcmElement* e = identifier.getElement(i);
+    if (!e || e->getLength() == 0) continue;
+    DcmTag tag = e->getTag();
+    keys.push_back(tag.getTagName());
+  }
+  return keys;
+}
+
 OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextID pc) {
   std::unique_ptr<DcmDataset> identifier;
   OFCondition cond = receiveIdentifier(identifier);
@@ -513,6 +549,10 @@ OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextI
     spdlog::warn("Refused a C-FIND from {} ({}): {}", calling_, peer_, e.what());
     return finish(e.status(), e.comment());
   }
+  if (!auditRead("dicom-find", "query", toString(cursor->level()), std::nullopt,
+                 {{"keys", queryKeys(*identifier)}, {"model", sop}}))
+    return finish(STATUS_FIND_Failed_UnableToProcess,
+                  "The query could not be recorded in the audit trail; retry later");
   uint16_t final_status = STATUS_Success;
   std::string comment;
   while (true) {
@@ -640,6 +680,26 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   if (instances.empty()) {
     spdlog::info("{} from {}: nothing matched, nothing sent", op, calling_);
     return respond(STATUS_Success, "", nullptr);
+  }
+
+  // Every study about to leave is a read of its woman's data: recorded first, or nothing goes.
+  {
+    std::map<std::string, std::size_t> per_study;
+    for (const auto& row : instances) ++per_study[row.study_uid];
+    for (const auto& [study, count] : per_study) {
+      StudyRow st;
+      std::optional<std::string> woman;
+      if (s_.index.getStudy(study, st) && st.patient.woman_id)
+        woman = std::to_string(*st.patient.woman_id);
+      nlohmann::json detail = {{"instances", count}};
+      if (is_move) detail["destination"] = destination;
+      if (!auditRead(is_move ? "dicom-move" : "dicom-get", "study", study, woman, detail)) {
+        failed = instances.size();
+        return respond(STATUS_MOVE_Failed_UnableToProcess,
+                       "The retrieval could not be recorded in the audit trail; retry later",
+                       nullptr);
+      }
+    }
   }
 
   std::unique_ptr<StoreSubOperations> sender;

@@ -34,10 +34,12 @@ enum class DigitalConsent { kNotAsked, kGranted, kRefused };
 enum class DoctorRole { kGeneralPractitioner, kGynaecologist, kOther };
 
 // A doctor she named to receive her results; RPPS is the national professional id (11 digits).
+// `address` is where the centre posts her letters (from the invitation file).
 struct NamedDoctor {
   std::string rpps;
   std::string name;
   DoctorRole role = DoctorRole::kGeneralPractitioner;
+  PostalAddress address;
 };
 
 struct Woman {

@@ -200,6 +200,8 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addStowRoutes(router, services);
   addRestRoutes(router, services);
   addWorkflowRoutes(router, services);
+  addResultsRoutes(router, services);
+  addFollowUpRoutes(router, services);
   setStaticFallback(router, services);
 }
 

@@ -16,6 +16,10 @@ void addStowRoutes(Router& router, HubServices& services);
 void addRestRoutes(Router& router, HubServices& services);
 // The screening workflow: L1 form, exam workflow, CDA, L2 sessions, CTI, L3 (workflow_api.cpp).
 void addWorkflowRoutes(Router& router, HubServices& services);
+// Results after reading: result sent / close, register import, print runs and letters, the
+// overdue list (results_api.cpp); follow-up of positives and indicators (follow_up_api.cpp).
+void addResultsRoutes(Router& router, HubServices& services);
+void addFollowUpRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

@@ -1,6 +1,11 @@
 #include "letters/print_run.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <map>
+#include <optional>
+#include <thread>
 
 namespace dualread {
 
@@ -12,31 +17,67 @@ PrintRun producePrintRun(const std::vector<PrintRunItem>& items, const LetterTem
   std::vector<LetterContent> printable;
   printable.reserve(items.size());
   int next_page = 1;
-  for (const auto& item : items) {
+
+  // Each letter's own PDF embeds its fonts, which is most of the work: letters are rendered
+  // in parallel, a batch at a time (a day's run does not sit whole in memory), then handed over
+  // in order.
+  struct Slot {
+    std::optional<LetterContent> content;
     PrintedLetter letter;
-    letter.id = item.id;
-    letter.kind = item.kind;
-    try {
-      LetterContent content = templates.get(item.kind).expand(item.data);
-      // Rendering alone first also proves the letter lays out (address fits the window)
-      // before it joins the combined document.
-      letter.pdf = renderer.render(content, &letter.pages);
-      printable.push_back(std::move(content));
-    } catch (const LetterDataError& e) {
-      run.refused.push_back({item.id, item.kind, e.what()});
-      continue;
-    } catch (const LetterTemplateError& e) {
-      run.refused.push_back({item.id, item.kind, e.what()});
-      continue;
-    }
-    letter.first_page = next_page;
-    next_page += letter.pages + (options.duplex && letter.pages % 2 == 1 ? 1 : 0);
-    if (options.on_letter) {
-      PrintedLetter meta{letter.id, letter.kind, letter.pages, letter.first_page, {}};
-      options.on_letter(std::move(letter));
-      run.letters.push_back(std::move(meta));
-    } else {
-      run.letters.push_back(std::move(letter));
+    std::string error;
+    std::exception_ptr failure;
+  };
+  const unsigned threads = std::max(
+      1u, options.threads > 0 ? static_cast<unsigned>(options.threads)
+                              : std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
+  const size_t batch = std::max<size_t>(threads * 8, 16);
+  std::vector<Slot> slots;
+  for (size_t start = 0; start < items.size(); start += batch) {
+    const size_t n = std::min(batch, items.size() - start);
+    slots.assign(n, Slot{});
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        const PrintRunItem& item = items[start + i];
+        Slot& slot = slots[i];
+        slot.letter.id = item.id;
+        slot.letter.kind = item.kind;
+        try {
+          LetterContent content = templates.get(item.kind).expand(item.data);
+          // Rendering alone first also proves the letter lays out (address fits the window)
+          // before it joins the combined document.
+          slot.letter.pdf = renderer.render(content, &slot.letter.pages);
+          slot.content = std::move(content);
+        } catch (const LetterDataError& e) {
+          slot.error = e.what();
+        } catch (const LetterTemplateError& e) {
+          slot.error = e.what();
+        } catch (...) {
+          slot.failure = std::current_exception();  // rethrown below, on the calling thread
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < std::min<size_t>(threads, n); ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (auto& slot : slots) {
+      if (slot.failure) std::rethrow_exception(slot.failure);  // PdfRenderError: no run
+      if (!slot.content) {
+        run.refused.push_back({slot.letter.id, slot.letter.kind, slot.error});
+        continue;
+      }
+      PrintedLetter& letter = slot.letter;
+      printable.push_back(std::move(*slot.content));
+      letter.first_page = next_page;
+      next_page += letter.pages + (options.duplex && letter.pages % 2 == 1 ? 1 : 0);
+      if (options.on_letter) {
+        PrintedLetter meta{letter.id, letter.kind, letter.pages, letter.first_page, {}};
+        options.on_letter(std::move(letter));
+        run.letters.push_back(std::move(meta));
+      } else {
+        run.letters.push_back(std::move(letter));
+      }
     }
   }
 

@@ -4,7 +4,8 @@
 // for the portal and the record, and a machine-readable summary. A letter whose data is
 // incomplete is refused and listed, never half-printed; the others still go out (results have
 // a 15-day deadline). Stateless function; thread-safe when the renderer and templates are
-// shared read-only. The caller stores the bytes (blob store) and records the run.
+// shared read-only (letters are rendered on several threads). The caller stores the bytes (blob
+// store) and records the run.
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,9 @@ struct RefusedLetter {
 struct PrintRunOptions {
   std::string run_id;  // echoed in the summary, e.g. "2025-03-03"
   bool duplex = true;  // pad odd-length letters with a blank page
+  // Letters rendered at once (each letter's PDF embeds its fonts: that is the cost of a run).
+  // 0 = the machine's cores, at most 8.
+  int threads = 0;
   // When set, each letter's PDF is handed over as soon as it is made and not kept in the
   // result (a day's run of a region is a few thousand letters).
   std::function<void(PrintedLetter&&)> on_letter;

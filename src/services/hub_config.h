@@ -10,6 +10,7 @@
 #include "domain/exam_assessment.h"
 #include "domain/programme_rules.h"
 #include "domain/session_dealer.h"
+#include "services/letters_config.h"
 
 namespace dualread {
 
@@ -37,6 +38,7 @@ struct HubConfig {
   std::filesystem::path static_dir;  // web app files; empty = none
   ProgrammeRules programme;          // [programme]: national defaults unless overridden
   std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
+  LettersConfig letters;             // [letters] and [[cim]]: addresses for the print runs
 };
 
 }  // namespace dualread

@@ -11,6 +11,10 @@
 namespace dualread {
 
 class AuditService;
+class RegisterService;
+class LetterService;
+class FollowUpService;
+class IndicatorService;
 
 struct HubServices {
   const HubConfig& config;
@@ -24,6 +28,13 @@ struct HubServices {
   // The audit trail; null in tools and tests that run without it (reads are then served
   // unrecorded and GET /api/audit answers 503).
   AuditService* audit = nullptr;
+  // Results after reading (null in tools and tests without them; their routes then answer
+  // 503): the register of invited women, letters and print runs, follow-up of positives,
+  // indicators.
+  RegisterService* register_service = nullptr;
+  LetterService* letters = nullptr;
+  FollowUpService* follow_up = nullptr;
+  IndicatorService* indicators = nullptr;
 };
 
 }  // namespace dualread

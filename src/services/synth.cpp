@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "dicom/synth_writer.h"
+#include "domain/invitation_file.h"
 #include "domain/synth_pixels.h"
 #include "domain/synth_plan.h"
+#include "domain/time.h"
 
 #ifndef DUALREAD_VERSION
 #define DUALREAD_VERSION "dev"
@@ -178,6 +180,83 @@ nlohmann::ordered_json manifestJson(const SynthPlan& plan, const std::vector<Tas
   return m;
 }
 
+// The health-insurance invitation file of the synthetic women (format: domain/invitation_file.h):
+// identity, INS, a postal address and the doctors they named, invited 45 days before their
+// latest mammogram. Deterministic: derived from the plan only.
+}  // namespace
+
+std::string synthInvitationCsv(const SynthPlan& plan) {
+  static const char* kStreets[] = {
+      "rue des Lilas",        "avenue Jean Jaurès", "chemin des Écoliers", "place de la République",
+      "boulevard des Belges", "rue Victor Hugo",    "allée des Tilleuls",  "quai Saint-Antoine"};
+  static const char* kCities[][2] = {
+      {"69003", "Lyon"}, {"69100", "Villeurbanne"},     {"69200", "Vénissieux"},
+      {"69500", "Bron"}, {"69300", "Caluire-et-Cuire"}, {"69120", "Vaulx-en-Velin"}};
+  static const char* kDoctors[] = {"Jean Dupré", "Marie Caron", "Paul Lemaire", "Sophie Garnier",
+                                   "Luc Besson", "Anne Morel",  "Henri Faure",  "Claire Roux"};
+  std::vector<std::string> latest(plan.women.size());
+  std::vector<int> latest_round(plan.women.size(), 0);
+  for (const auto& st : plan.studies)
+    if (st.round >= latest_round[st.woman]) {
+      latest_round[st.woman] = st.round;
+      latest[st.woman] = st.study_date;
+    }
+  auto iso = [](const std::string& yyyymmdd) {
+    return yyyymmdd.size() == 8
+               ? yyyymmdd.substr(0, 4) + "-" + yyyymmdd.substr(4, 2) + "-" + yyyymmdd.substr(6, 2)
+               : std::string();
+  };
+  std::string out;
+  const auto& cols = invitationColumns();
+  for (size_t i = 0; i < cols.size(); ++i) out += (i ? ";" : "") + cols[i];
+  out += "\n";
+  for (size_t i = 0; i < plan.women.size(); ++i) {
+    const auto& w = plan.women[i];
+    const auto* city = kCities[i % std::size(kCities)];
+    std::string invited;
+    if (auto d = parseIsoDate(iso(latest[i]))) invited = toIsoDate(addDays(*d, -45));
+    char number[8];
+    std::snprintf(number, sizeof number, "%zu", 1 + (i * 7) % 180);
+    const size_t gp = i % std::size(kDoctors), gyn = (i + 3) % std::size(kDoctors);
+    char gp_rpps[16], gyn_rpps[16], screening[24];
+    std::snprintf(gp_rpps, sizeof gp_rpps, "1%010zu", 100 + gp);
+    std::snprintf(gyn_rpps, sizeof gyn_rpps, "1%010zu", 200 + gyn);
+    std::snprintf(screening, sizeof screening, "69-%06zu", i + 1);
+    const bool names_gyn = i % 3 == 0;  // one woman in three also named a gynaecologist
+    const std::vector<std::string> row = {
+        w.ins,
+        screening,
+        w.birth_name,
+        w.first_names,
+        w.used_name,
+        iso(w.birth_date),
+        "F",
+        std::string(number) + " " + kStreets[i % std::size(kStreets)],
+        i % 4 == 0
+            ? "Résidence Les Tilleuls, bât. " + std::string(1, static_cast<char>('A' + i % 5))
+            : "",
+        "",
+        city[0],
+        city[1],
+        invited,
+        gp_rpps,
+        kDoctors[gp],
+        "Cabinet médical, " + std::to_string(2 + gp) + " place du Marché",
+        city[0],
+        city[1],
+        names_gyn ? gyn_rpps : "",
+        names_gyn ? kDoctors[gyn] : "",
+        names_gyn ? "Centre de gynécologie, " + std::to_string(10 + gyn) + " cours Gambetta" : "",
+        names_gyn ? "69007" : "",
+        names_gyn ? "Lyon" : ""};
+    for (size_t c = 0; c < row.size(); ++c) out += (c ? ";" : "") + csvField(row[c]);
+    out += "\n";
+  }
+  return out;
+}
+
+namespace {
+
 void writeManifest(const fs::path& out, const nlohmann::ordered_json& manifest) {
   const fs::path final_path = out / "manifest.json";
   fs::path tmp = final_path;
@@ -319,6 +398,14 @@ SynthResult runSynth(const SynthOptions& options,
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
 
+  {
+    // Written before the manifest (whose presence means the run completed).
+    const fs::path csv = out / "invitations.csv";
+    std::ofstream stream(csv, std::ios::binary | std::ios::trunc);
+    stream << synthInvitationCsv(plan);
+    stream.flush();
+    if (!stream) throw std::runtime_error("cannot write " + csv.string());
+  }
   writeManifest(out, manifestJson(plan, tasks, bytes));
   SynthResult result;
   result.files = static_cast<int>(tasks.size());

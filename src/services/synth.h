@@ -12,6 +12,10 @@
 
 namespace dualread {
 
+namespace synth {
+struct SynthPlan;
+}
+
 // Options of one synth run (the CLI maps its flags onto this). Value type.
 struct SynthOptions {
   std::filesystem::path out;  // must not exist or be an empty directory
@@ -53,5 +57,10 @@ SynthOptions::Size parseSynthSize(std::string_view name);
 
 // The known fault names, in canonical order.
 std::vector<std::string> synthFaultNames();
+
+// The health-insurance invitation file (domain/invitation_file.h format) of a plan's women:
+// identity, INS, a postal address, the doctors they named, invited 45 days before their latest
+// mammogram. runSynth writes it as invitations.csv; the workflow simulation test uses it too.
+std::string synthInvitationCsv(const synth::SynthPlan& plan);
 
 }  // namespace dualread

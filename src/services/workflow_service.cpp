@@ -823,4 +823,42 @@ WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json&
   return WorkflowResult::ok(workflowJson(*l));
 }
 
+WorkflowResult WorkflowService::applyOne(const std::string& exam_id, const ExamEvent& event,
+                                         const AuditActor& by) {
+  std::lock_guard lk(mu_);
+  auto l = load(exam_id);
+  if (!l) return noExam(exam_id);
+  WorkflowResult error;
+  if (!step(*l, event, clock_(), error)) return error;
+  store_.write([&](WorkflowWriter& w) { save(w, *l); });
+  auditTransitions(*l, by);
+  return WorkflowResult::ok(workflowJson(*l));
+}
+
+WorkflowResult WorkflowService::markResultSent(const std::string& exam_id, const AuditActor& by) {
+  return applyOne(exam_id, ResultSent{}, by);
+}
+
+WorkflowResult WorkflowService::closeExam(const std::string& exam_id, const AuditActor& by) {
+  return applyOne(exam_id, Close{}, by);
+}
+
+WorkflowResult WorkflowService::concludeFollowUp(const std::string& exam_id,
+                                                 const std::string& summary, const AuditActor& by) {
+  return applyOne(exam_id, FollowUpConcluded{summary}, by);
+}
+
+std::optional<ExamRecord> WorkflowService::record(const std::string& exam_id) {
+  auto l = load(exam_id);
+  if (!l) return std::nullopt;
+  return std::move(l->record);
+}
+
+std::vector<ExamRecord> WorkflowService::records(ExamState state) {
+  std::vector<ExamRecord> out;
+  for (const auto& row : store_.examsInState(toCode(state)))
+    if (auto l = load(row.exam_id)) out.push_back(std::move(l->record));
+  return out;
+}
+
 }  // namespace dualread

@@ -121,6 +121,22 @@ class WorkflowService {
   WorkflowResult decideL3(const std::string& exam_id, const nlohmann::json& decision,
                           const AuditActor& by = {});
 
+  // The result letter went out (print run, or marked by the secretariat): negative result ->
+  // result sent, recall for BDD -> positive follow-up. kConflict (with the domain's sentence)
+  // in any other state.
+  WorkflowResult markResultSent(const std::string& exam_id, const AuditActor& by = {});
+  // Closes a file whose result was sent. kConflict in any other state.
+  WorkflowResult closeExam(const std::string& exam_id, const AuditActor& by = {});
+  // The follow-up of a positive (L1 positive, positive follow-up) concluded: the file closes
+  // with `summary`. kConflict in any other state, kInvalid when the summary is empty.
+  WorkflowResult concludeFollowUp(const std::string& exam_id, const std::string& summary,
+                                  const AuditActor& by = {});
+
+  // The exam's domain record (for letters, follow-up and indicators); nullopt when unknown.
+  std::optional<ExamRecord> record(const std::string& exam_id);
+  // Every exam record in `state`, oldest received first.
+  std::vector<ExamRecord> records(ExamState state);
+
  private:
   struct Loaded;
   std::optional<Loaded> load(const std::string& exam_id);
@@ -134,6 +150,8 @@ class WorkflowService {
   nlohmann::json workflowJson(const Loaded& l);
   WorkflowResult currentExam(const std::string& session_id, SessionRow& session,
                              std::optional<Loaded>& exam);
+  // Loads, applies `event`, stores and audits: the shape of the simple one-event use cases.
+  WorkflowResult applyOne(const std::string& exam_id, const ExamEvent& event, const AuditActor& by);
 
   const HubConfig& config_;
   const ProgrammeRules& rules_;

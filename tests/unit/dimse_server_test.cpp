@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "hub_fixture.h"
+#include "index/sqlite.h"
 #include "storage/sha256.h"
 #include "test_dicom.h"
 
@@ -673,6 +674,72 @@ TEST_F(DimseServerTest, StopIsQuickWithAnIdleServer) {
   server_->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   EXPECT_FALSE(portOpen(port_));
+}
+
+}  // namespace
+}  // namespace dualread::testing
+
+namespace dualread::testing {
+namespace {
+
+// C-FIND, C-GET and C-MOVE of a woman's data are recorded like HTTP reads (who, from where,
+// which study, whose), before anything is sent; when the audit trail cannot be written the
+// request fails with a failure status and nothing leaves.
+TEST_F(DimseServerTest, QueriesAndRetrievalsAreAuditedAndFailClosed) {
+  auto study = writeStudy("7", "PAT-H", "AUDIT^ME", "20260303");
+  ASSERT_EQ(storescu(join(study)).code, 0);
+  const std::string uid = "1.2.826.0.1.3680043.10.1011.99.7";
+  const fs::path found = dir_ / "found";
+  fs::create_directories(found);
+  ToolRun r =
+      run("findscu -aet TESTSCU -aec DUALREAD -S -X -od " + found.string() +
+          " -k QueryRetrieveLevel=STUDY -k PatientName=AUDIT* -k StudyInstanceUID " + target());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const fs::path got = dir_ / "got-audit";
+  fs::create_directories(got);
+  r = run("getscu -aet TESTSCU -aec DUALREAD -S -od " + got.string() +
+          " -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=" + uid + " " + target());
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(dicomFilesIn(got).size(), 4u);
+
+  AuditQuery q;
+  q.limit = 100;
+  std::vector<AuditEvent> finds, gets;
+  for (const auto& e : audit_->query(q)) {
+    if (e.action == "dicom-find") finds.push_back(e);
+    if (e.action == "dicom-get") gets.push_back(e);
+  }
+  ASSERT_EQ(finds.size(), 1u);
+  EXPECT_EQ(finds[0].actor, "dicom:TESTSCU");
+  EXPECT_EQ(finds[0].object_id, "STUDY");
+  EXPECT_NE(finds[0].detail.find("PatientName"), std::string::npos);
+  EXPECT_EQ(finds[0].detail.find("AUDIT"), std::string::npos);  // keys, never values
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].object_id, uid);
+  EXPECT_TRUE(gets[0].woman_id.has_value());
+  EXPECT_NE(gets[0].source.find("TESTSCU"), std::string::npos);
+
+  {
+    SqliteDb db((dir_ / "index.sqlite").string(), false);
+    db.exec("ALTER TABLE audit_log RENAME TO audit_log_moved");
+  }
+  const fs::path found2 = dir_ / "found2";
+  fs::create_directories(found2);
+  r = run("findscu -v -aet TESTSCU -aec DUALREAD -S -X -od " + found2.string() +
+          " -k QueryRetrieveLevel=STUDY -k PatientName=AUDIT* -k StudyInstanceUID " + target());
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
+  EXPECT_TRUE(dicomFilesIn(found2).empty());
+  const fs::path got2 = dir_ / "got-audit-2";
+  fs::create_directories(got2);
+  r = run("getscu -v -aet TESTSCU -aec DUALREAD -S -od " + got2.string() +
+          " -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=" + uid + " " + target());
+  EXPECT_TRUE(dicomFilesIn(got2).empty()) << r.out;
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
+  r =
+      run("movescu -v -aet TESTSCU -aec DUALREAD -aem PEER_SCP -S -k QueryRetrieveLevel=STUDY "
+          "-k StudyInstanceUID=" +
+          uid + " " + target());
+  EXPECT_NE(r.out.find("UnableToProcess"), std::string::npos) << r.out;
 }
 
 }  // namespace

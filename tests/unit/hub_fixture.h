@@ -11,11 +11,18 @@
 #include <random>
 
 #include "index/archive_index.h"
+#include "index/follow_up_store.h"
+#include "index/letter_store.h"
+#include "index/register_store.h"
 #include "index/workflow_store.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
+#include "services/follow_up_service.h"
 #include "services/hub_services.h"
+#include "services/indicator_service.h"
 #include "services/ingest_service.h"
+#include "services/letter_service.h"
+#include "services/register_service.h"
 #include "services/workflow_service.h"
 #include "storage/fs_blob_store.h"
 
@@ -54,11 +61,33 @@ class HubFixture : public ::testing::Test {
     workflow_->setAudit(audit_.get());
     ingest_->setInstanceStoredObserver(
         [w = workflow_.get()](const InstanceSummary& s) { w->onInstanceStored(s); });
+    const std::string db = (dir_ / "index.sqlite").string();
+    register_store_ = std::make_unique<RegisterStore>(db);
+    register_ = std::make_unique<RegisterService>(*register_store_, audit_.get());
+    letter_store_ = std::make_unique<LetterStore>(db);
+    letters_ = std::make_unique<LetterService>(config_, *index_, *workflow_, *register_,
+                                               *letter_store_, audit_.get(), workflowClock());
+    follow_up_store_ = std::make_unique<FollowUpStore>(db);
+    follow_up_ = std::make_unique<FollowUpService>(config_, *workflow_, *follow_up_store_,
+                                                   audit_.get(), workflowClock());
+    indicators_ = std::make_unique<IndicatorService>(config_, *workflow_, *follow_up_,
+                                                     register_.get(), workflowClock());
     services_ = std::make_unique<HubServices>(
         HubServices{config_, *blobs_, *index_, *ingest_, *exams_, workflow_.get(), audit_.get()});
+    services_->register_service = register_.get();
+    services_->letters = letters_.get();
+    services_->follow_up = follow_up_.get();
+    services_->indicators = indicators_.get();
   }
   void TearDown() override {
     services_.reset();
+    indicators_.reset();
+    follow_up_.reset();
+    follow_up_store_.reset();
+    letters_.reset();
+    letter_store_.reset();
+    register_.reset();
+    register_store_.reset();
     workflow_.reset();
     workflow_store_.reset();
     audit_.reset();
@@ -83,6 +112,13 @@ class HubFixture : public ::testing::Test {
   std::unique_ptr<WorkflowStore> workflow_store_;
   std::unique_ptr<AuditService> audit_;
   std::unique_ptr<WorkflowService> workflow_;
+  std::unique_ptr<RegisterStore> register_store_;
+  std::unique_ptr<RegisterService> register_;
+  std::unique_ptr<LetterStore> letter_store_;
+  std::unique_ptr<LetterService> letters_;
+  std::unique_ptr<FollowUpStore> follow_up_store_;
+  std::unique_ptr<FollowUpService> follow_up_;
+  std::unique_ptr<IndicatorService> indicators_;
   std::unique_ptr<HubServices> services_;
 };
 

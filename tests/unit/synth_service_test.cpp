@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "dicom/synth_writer.h"
+#include "domain/invitation_file.h"
 #include "domain/synth_plan.h"
 #include "services/synth.h"
 
@@ -123,7 +124,16 @@ TEST(SynthService, SameSeedGivesIdenticalBytesWhateverTheThreads) {
   const auto files_b = allFiles(b.path());
   ASSERT_EQ(files_a.size(), files_b.size());
   EXPECT_TRUE(files_a == files_b) << "same seed must give byte-identical output";
-  EXPECT_EQ(files_a.size(), static_cast<size_t>(ra.files) + 1);  // + manifest.json
+  // + manifest.json + invitations.csv
+  EXPECT_EQ(files_a.size(), static_cast<size_t>(ra.files) + 2);
+  // The invitation file names every woman, and `dualread import women` accepts it whole.
+  const InvitationFile inv = parseInvitationFile(files_a.at("invitations.csv"));
+  EXPECT_TRUE(inv.ok()) << (inv.errors.empty() ? "" : inv.errors.front().message);
+  ASSERT_EQ(inv.women.size(), 4u);
+  EXPECT_EQ(inv.women[0].woman.ins, manifestOf(a.path())["women"][0]["ins"]);
+  EXPECT_FALSE(inv.women[0].woman.doctors.empty());
+  EXPECT_FALSE(inv.women[0].woman.address.lines.empty());
+  EXPECT_TRUE(inv.women[0].invited_on.has_value());
   EXPECT_EQ(ra.studies, 8);
   ASSERT_FALSE(messages.empty());
   EXPECT_NE(messages.front().find("planned 4 women"), std::string::npos) << messages.front();
