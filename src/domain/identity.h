@@ -45,10 +45,10 @@ struct WomanIdentity {
   std::string ins_oid;  // OID the INS came with (kInsNirOid when qualified)
   InsStatus status = InsStatus::kUnknown;
   std::string birth_name;
-  std::string first_names;  // civil list, space separated ("MARIE-NOËLLE ANNE")
-  std::string birth_date;   // YYYYMMDD
-  std::string sex;          // "F", "M", "O" or empty
-  std::string birth_place;  // INSEE code (99xxx abroad), empty when unknown
+  std::string first_names;              // civil list, space separated ("MARIE-NOËLLE ANNE")
+  std::string birth_date;               // YYYYMMDD
+  std::string sex;                      // "F", "M", "O" or empty
+  std::string birth_place;              // INSEE code (99xxx abroad), empty when unknown
   std::vector<std::string> used_names;  // noms d'usage (married names...), as received
   std::vector<CimPatientId> ipps;
   std::optional<int64_t> merged_into;  // set when merged into another woman (kept for unmerge)

@@ -170,12 +170,13 @@ TraitComparison compareTraits(const IncomingIdentity& in, const WomanIdentity& w
     c.first_names = TraitMatch::kSame;
   } else {
     const std::string first_civil = w.first_names.substr(0, w.first_names.find(' '));
-    c.first_names = nearName(in.first_names, first_civil) ? TraitMatch::kNear : TraitMatch::kDiffers;
+    c.first_names =
+        nearName(in.first_names, first_civil) ? TraitMatch::kNear : TraitMatch::kDiffers;
   }
   if (in.birth_date.empty()) {
     c.birth_date = TraitMatch::kMissing;
   } else {
-    c.birth_date = in.birth_date == w.birth_date        ? TraitMatch::kSame
+    c.birth_date = in.birth_date == w.birth_date           ? TraitMatch::kSame
                    : nearDate(in.birth_date, w.birth_date) ? TraitMatch::kNear
                                                            : TraitMatch::kDiffers;
   }
@@ -195,8 +196,7 @@ TraitComparison compareTraits(const IncomingIdentity& in, const WomanIdentity& w
   return c;
 }
 
-IdentityDecision matchIdentity(const IncomingIdentity& in,
-                               const std::vector<WomanIdentity>& all) {
+IdentityDecision matchIdentity(const IncomingIdentity& in, const std::vector<WomanIdentity>& all) {
   const bool dicom = in.source == TraitSource::kDicom;
   std::vector<const WomanIdentity*> women;
   for (const auto& w : all)
@@ -229,8 +229,9 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
     std::string list;
     for (size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + missing[i];
     return queue(IdentityReason::kMissingTraits,
-                 "missing or invalid identity traits: " + list + "; she cannot be identified "
-                 "safely",
+                 "missing or invalid identity traits: " + list +
+                     "; she cannot be identified "
+                     "safely",
                  known);
   }
 
@@ -241,10 +242,12 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
     if (check != NirCheck::kValid)
       return queue(IdentityReason::kNirInvalid,
                    check == NirCheck::kBadKey
-                       ? "the INS " + in.ins + " has a wrong key (a digit was probably mistyped); "
-                                               "it is not used to identify her"
-                       : "the INS \"" + in.ins + "\" is not a NIR of 15 characters; it is not "
-                                                 "used to identify her",
+                       ? "the INS " + in.ins +
+                             " has a wrong key (a digit was probably mistyped); "
+                             "it is not used to identify her"
+                       : "the INS \"" + in.ins +
+                             "\" is not a NIR of 15 characters; it is not "
+                             "used to identify her",
                    known);
     const auto conflicts = nirTraitConflicts(in.ins, in.birth_date, in.sex);
     if (!conflicts.empty())
@@ -263,13 +266,12 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
   if (by_ins) {
     const WomanIdentity& w = *by_ins;
     if (by_link && by_link != by_ins)
-      return queue(
-          dicom ? IdentityReason::kIppOtherWoman : IdentityReason::kFormOtherWoman,
-          dicom ? "the INS " + in.ins + " is " + who(w) + "'s but patient ID " + in.ipp + " at " +
-                      in.cim + " is " + who(*by_link) + "'s"
-                : "the form's INS " + in.ins + " is " + who(w) + "'s but its exam is " +
-                      who(*by_link) + "'s",
-          {w.id, by_link->id});
+      return queue(dicom ? IdentityReason::kIppOtherWoman : IdentityReason::kFormOtherWoman,
+                   dicom ? "the INS " + in.ins + " is " + who(w) + "'s but patient ID " + in.ipp +
+                               " at " + in.cim + " is " + who(*by_link) + "'s"
+                         : "the form's INS " + in.ins + " is " + who(w) + "'s but its exam is " +
+                               who(*by_link) + "'s",
+                   {w.id, by_link->id});
     const TraitComparison c = compareTraits(in, w);
     if (c.swapped)
       return queue(IdentityReason::kSwappedNames,
@@ -289,8 +291,10 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
         // Her used (married) name where the woman is known by her birth name, or the reverse:
         // the qualified INS and every other trait agree.
         attach.new_used_name = incomingFamilyName(in);
-        attach.explanation = "qualified INS " + in.ins + ", first names, birth date and sex "
-                             "match " + who(w) + "; " + incomingFamilyName(in) +
+        attach.explanation = "qualified INS " + in.ins +
+                             ", first names, birth date and sex "
+                             "match " +
+                             who(w) + "; " + incomingFamilyName(in) +
                              " recorded as a name she uses";
         return attach;
       }
@@ -341,10 +345,10 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
                        ": a new used (married) name or another woman?",
                    {w.id});
     if (c.nearMiss())
-      return queue(IdentityReason::kPossibleTypo,
-                   what(in) + ": the " + differingFields(c) + " of " + who(w) +
-                       " but for a probable typo",
-                   {w.id});
+      return queue(
+          IdentityReason::kPossibleTypo,
+          what(in) + ": the " + differingFields(c) + " of " + who(w) + " but for a probable typo",
+          {w.id});
     return queue(dicom ? IdentityReason::kIppOtherTraits : IdentityReason::kFormOtherWoman,
                  (dicom ? "patient ID " + in.ipp + " at " + in.cim + " is " + who(w)
                         : "the form's exam is " + who(w)) +
@@ -357,9 +361,12 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
   for (const auto* w : women) {
     TraitComparison c = compareTraits(in, *w);
     c.ins = TraitMatch::kNotCarried;  // another INS is judged below
-    if (c.coherent()) exact.push_back(w);
-    else if (c.swapped) swapped.push_back(w);
-    else if (c.nearMiss()) near.push_back(w);
+    if (c.coherent())
+      exact.push_back(w);
+    else if (c.swapped)
+      swapped.push_back(w);
+    else if (c.nearMiss())
+      near.push_back(w);
     else if (c.family == TraitMatch::kSame && c.birth_date == TraitMatch::kSame &&
              c.first_names == TraitMatch::kDiffers)
       twins.push_back(w);
@@ -386,10 +393,10 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
                      exact_other_ins.front()->nir + ": homonyms or a wrong INS?",
                  ids(exact));
   if (exact.size() > 1)
-    return queue(IdentityReason::kAmbiguous,
-                 what(in) + ": " + std::to_string(exact.size()) +
-                     " women of the register have these traits",
-                 ids(exact));
+    return queue(
+        IdentityReason::kAmbiguous,
+        what(in) + ": " + std::to_string(exact.size()) + " women of the register have these traits",
+        ids(exact));
   if (exact.size() == 1) {
     const WomanIdentity& w = *exact.front();
     if (qualified && w.nir.empty()) {
@@ -418,21 +425,20 @@ IdentityDecision matchIdentity(const IncomingIdentity& in,
   for (const auto* w : twins)
     if (!qualified || w->nir.empty()) unsure_twins.push_back(w);
   if (!unsure_swapped.empty())
-    return queue(IdentityReason::kSwappedNames,
-                 what(in) + ": family and first names of " + who(*unsure_swapped.front()) +
-                     " swapped?",
-                 ids(unsure_swapped));
+    return queue(
+        IdentityReason::kSwappedNames,
+        what(in) + ": family and first names of " + who(*unsure_swapped.front()) + " swapped?",
+        ids(unsure_swapped));
   if (!unsure_near.empty()) {
     const TraitComparison c = compareTraits(in, *unsure_near.front());
     return queue(IdentityReason::kPossibleTypo,
-                 what(in) + ": the " + differingFields(c) + " of " +
-                     who(*unsure_near.front()) + " but for a probable typo",
+                 what(in) + ": the " + differingFields(c) + " of " + who(*unsure_near.front()) +
+                     " but for a probable typo",
                  ids(unsure_near));
   }
   if (!unsure_twins.empty())
     return queue(IdentityReason::kPossibleTwin,
-                 what(in) + ": same family name and birth date as " +
-                     who(*unsure_twins.front()) +
+                 what(in) + ": same family name and birth date as " + who(*unsure_twins.front()) +
                      ", another first name: her twin sister or the same woman?",
                  ids(unsure_twins));
   IdentityDecision create;

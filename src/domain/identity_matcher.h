@@ -27,37 +27,37 @@ const char* toCode(IdentityOutcome o);  // "attach", "create", "queue"
 
 enum class IdentityReason {
   kNone,
-  kMissingTraits,      // a required trait is empty or not a valid value
-  kNirInvalid,         // the NIR is malformed or its key is wrong
-  kNirIncoherent,      // the NIR contradicts the sex or the birth date sent with it
-  kInsOtherTraits,     // the INS belongs to a woman whose traits differ (another woman's INS)
-  kIppOtherWoman,      // the IPP at this CIM belongs to one woman, the INS to another
-  kIppOtherIns,        // the woman of this IPP has another INS
-  kIppOtherTraits,     // same IPP at this CIM, other traits
-  kTraitsOtherIpp,     // a woman with the same traits has another IPP at this CIM
-  kUnconfirmedMatch,   // the traits match a woman but neither INS nor IPP confirm it
-  kHomonym,            // same traits as a woman who has another INS
-  kAmbiguous,          // several women match
-  kPossibleTypo,       // one woman's traits but for a near miss (letter, digit, day)
-  kPossibleTwin,       // same birth name and date as a woman, another first name
-  kSwappedNames,       // family and first names swapped
-  kNameChange,         // another family name for the same IPP/INS: married name or another woman?
-  kFormOtherWoman,     // the form points to another woman than its exam's images
+  kMissingTraits,     // a required trait is empty or not a valid value
+  kNirInvalid,        // the NIR is malformed or its key is wrong
+  kNirIncoherent,     // the NIR contradicts the sex or the birth date sent with it
+  kInsOtherTraits,    // the INS belongs to a woman whose traits differ (another woman's INS)
+  kIppOtherWoman,     // the IPP at this CIM belongs to one woman, the INS to another
+  kIppOtherIns,       // the woman of this IPP has another INS
+  kIppOtherTraits,    // same IPP at this CIM, other traits
+  kTraitsOtherIpp,    // a woman with the same traits has another IPP at this CIM
+  kUnconfirmedMatch,  // the traits match a woman but neither INS nor IPP confirm it
+  kHomonym,           // same traits as a woman who has another INS
+  kAmbiguous,         // several women match
+  kPossibleTypo,      // one woman's traits but for a near miss (letter, digit, day)
+  kPossibleTwin,      // same birth name and date as a woman, another first name
+  kSwappedNames,      // family and first names swapped
+  kNameChange,        // another family name for the same IPP/INS: married name or another woman?
+  kFormOtherWoman,    // the form points to another woman than its exam's images
 };
 const char* toCode(IdentityReason r);  // "ipp-other-traits"...
 std::optional<IdentityReason> identityReasonFromCode(const std::string& code);
 
 struct IdentityDecision {
   IdentityOutcome outcome = IdentityOutcome::kQueue;
-  std::optional<int64_t> woman_id;  // kAttach: the woman
+  std::optional<int64_t> woman_id;         // kAttach: the woman
   InsStatus status = InsStatus::kUnknown;  // kAttach/kCreate: how sure the link is
   IdentityReason reason = IdentityReason::kNone;
   std::string explanation;          // one sentence, for the queue and the log
   std::vector<int64_t> candidates;  // women concerned (the side-by-side view shows them)
   // What attaching or creating records in the register:
-  bool record_ins = false;     // the incoming INS becomes hers (new, or provisional → verified)
-  bool record_ipp = false;     // the incoming IPP at its CIM becomes hers
-  std::string new_used_name;   // a family name she was not known under yet
+  bool record_ins = false;    // the incoming INS becomes hers (new, or provisional → verified)
+  bool record_ipp = false;    // the incoming IPP at its CIM becomes hers
+  std::string new_used_name;  // a family name she was not known under yet
 };
 
 // Field-by-field comparison of incoming traits with one woman (for the side-by-side view).
@@ -69,9 +69,9 @@ struct TraitComparison {
   TraitMatch birth_date = TraitMatch::kMissing;
   TraitMatch sex = TraitMatch::kMissing;
   TraitMatch ins = TraitMatch::kNotCarried;  // kSame/kDiffers when both have one
-  bool swapped = false;  // family and first names swapped
-  bool coherent() const;   // every carried trait the same
-  bool nearMiss() const;   // none differs, at least one near
+  bool swapped = false;                      // family and first names swapped
+  bool coherent() const;                     // every carried trait the same
+  bool nearMiss() const;                     // none differs, at least one near
 };
 TraitComparison compareTraits(const IncomingIdentity& in, const WomanIdentity& woman);
 

@@ -10,28 +10,71 @@ namespace {
 // Folding of the two-byte UTF-8 letters of Latin-1 (C3 xx) and of Œ/œ (C5 92/93).
 const char* foldC3(unsigned char b) {
   switch (b) {
-    case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x85:
-    case 0xA0: case 0xA1: case 0xA2: case 0xA3: case 0xA4: case 0xA5:
+    case 0x80:
+    case 0x81:
+    case 0x82:
+    case 0x83:
+    case 0x84:
+    case 0x85:
+    case 0xA0:
+    case 0xA1:
+    case 0xA2:
+    case 0xA3:
+    case 0xA4:
+    case 0xA5:
       return "A";
-    case 0x86: case 0xA6:
+    case 0x86:
+    case 0xA6:
       return "AE";
-    case 0x87: case 0xA7:
+    case 0x87:
+    case 0xA7:
       return "C";
-    case 0x88: case 0x89: case 0x8A: case 0x8B:
-    case 0xA8: case 0xA9: case 0xAA: case 0xAB:
+    case 0x88:
+    case 0x89:
+    case 0x8A:
+    case 0x8B:
+    case 0xA8:
+    case 0xA9:
+    case 0xAA:
+    case 0xAB:
       return "E";
-    case 0x8C: case 0x8D: case 0x8E: case 0x8F:
-    case 0xAC: case 0xAD: case 0xAE: case 0xAF:
+    case 0x8C:
+    case 0x8D:
+    case 0x8E:
+    case 0x8F:
+    case 0xAC:
+    case 0xAD:
+    case 0xAE:
+    case 0xAF:
       return "I";
-    case 0x91: case 0xB1:
+    case 0x91:
+    case 0xB1:
       return "N";
-    case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x98:
-    case 0xB2: case 0xB3: case 0xB4: case 0xB5: case 0xB6: case 0xB8:
+    case 0x92:
+    case 0x93:
+    case 0x94:
+    case 0x95:
+    case 0x96:
+    case 0x98:
+    case 0xB2:
+    case 0xB3:
+    case 0xB4:
+    case 0xB5:
+    case 0xB6:
+    case 0xB8:
       return "O";
-    case 0x99: case 0x9A: case 0x9B: case 0x9C:
-    case 0xB9: case 0xBA: case 0xBB: case 0xBC:
+    case 0x99:
+    case 0x9A:
+    case 0x9B:
+    case 0x9C:
+    case 0xB9:
+    case 0xBA:
+    case 0xBB:
+    case 0xBC:
       return "U";
-    case 0x9D: case 0xBD: case 0xBF:
+    case 0x9D:
+    case 0xBD:
+    case 0xBF:
       return "Y";
     case 0x9F:
       return "SS";
@@ -90,8 +133,7 @@ std::string foldName(const std::string& s) {
     } else if (c >= 0xC0) {
       // Another multi-byte letter: skip its continuation bytes.
       while (i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) ++i;
-    } else if (c == ' ' || c == '-' || c == '\'' || c == '.' || c == ',' || c == '^' ||
-               c == '\t') {
+    } else if (c == ' ' || c == '-' || c == '\'' || c == '.' || c == ',' || c == '^' || c == '\t') {
       pending_space = true;
     } else if (c == 0xE2) {
       // U+2019 RIGHT SINGLE QUOTATION MARK (E2 80 99), a typographic apostrophe.
@@ -181,7 +223,8 @@ bool nearName(const std::string& a, const std::string& b) {
 }
 
 bool validDicomDate(const std::string& s) {
-  if (s.size() != 8 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (s.size() != 8 ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return false;
   using namespace std::chrono;
   const year_month_day ymd{year{std::atoi(s.substr(0, 4).c_str())},

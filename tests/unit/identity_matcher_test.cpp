@@ -1,12 +1,13 @@
 // The identity matcher over the adversarial corpus (tests/data/identity_corpus.json): every
 // case's decision, reason, woman and register effects; plus the name, date and NIR helpers.
 
+#include "domain/identity_matcher.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "domain/identity_matcher.h"
 #include "domain/identity_names.h"
 #include "domain/identity_nir.h"
 
