@@ -486,7 +486,10 @@ IdentityResult IdentityService::resolveCase(int64_t case_id, const json& body,
   if (action == "attach" && !target)
     return IdentityResult::fail(IdentityStatus::kInvalid, "woman_id (an integer) is required");
 
-  std::lock_guard lk(mu_);
+  // Queue actions are serialised; the register lock is released before the archive and the
+  // workflow are told (the workflow calls checkForm() under its own lock).
+  std::lock_guard serial(action_mu_);
+  std::unique_lock lk(mu_);
   auto c = store_.caseById(case_id);
   if (!c)
     return IdentityResult::fail(IdentityStatus::kNotFound,
@@ -549,6 +552,7 @@ IdentityResult IdentityService::resolveCase(int64_t case_id, const json& body,
     wr.putLink({c->link_key, c->source, c->traits_json, w.id, toCode(d.status), case_id,
                 "settled by " + by.actor + ": " + why, by.actor, now});
   });
+  lk.unlock();
   mirror(w);
   std::vector<std::string> studies = c->studies;
   if (in.source == TraitSource::kDicom) {
@@ -579,7 +583,10 @@ IdentityResult IdentityService::mergeWomen(const json& body, const AuditActor& b
   if (why.empty())
     return IdentityResult::fail(IdentityStatus::kInvalid,
                                 "say why (\"why\"): the merge is kept in the audit trail");
-  std::lock_guard lk(mu_);
+  // Queue actions are serialised; the register lock is released before the archive and the
+  // workflow are told (the workflow calls checkForm() under its own lock).
+  std::lock_guard serial(action_mu_);
+  std::unique_lock lk(mu_);
   auto a = store_.woman(*survivor_id);
   auto b = store_.woman(*absorbed_id);
   if (!a || !b)
@@ -631,6 +638,7 @@ IdentityResult IdentityService::mergeWomen(const json& body, const AuditActor& b
     moved["links"] = wr.moveLinks(b->id, a->id);
     merge_id = wr.addMerge({0, a->id, b->id, moved.dump(), by.actor, now, why, "", "", ""});
   });
+  lk.unlock();
   index_.setPatientsWoman(patients, a->id);
   std::vector<std::string> exams;
   if (move_exams_) exams = move_exams_(std::to_string(b->id), std::to_string(a->id), nullptr);
@@ -650,7 +658,10 @@ IdentityResult IdentityService::unmerge(int64_t merge_id, const json& body, cons
   if (why.empty())
     return IdentityResult::fail(IdentityStatus::kInvalid,
                                 "say why (\"why\"): the unmerge is kept in the audit trail");
-  std::lock_guard lk(mu_);
+  // Queue actions are serialised; the register lock is released before the archive and the
+  // workflow are told (the workflow calls checkForm() under its own lock).
+  std::lock_guard serial(action_mu_);
+  std::unique_lock lk(mu_);
   auto m = store_.merge(merge_id);
   if (!m)
     return IdentityResult::fail(IdentityStatus::kNotFound, "no merge " + std::to_string(merge_id));
@@ -699,6 +710,7 @@ IdentityResult IdentityService::unmerge(int64_t merge_id, const json& body, cons
     wr.moveLinksBack(moved.value("links", std::vector<std::string>{}), b->id);
     wr.markMergeUndone(merge_id, by.actor, now, why);
   });
+  lk.unlock();
   index_.setPatientsWoman(moved.value("patients", std::vector<int64_t>{}), b->id);
   const auto exams = moved.value("exams", std::vector<std::string>{});
   if (move_exams_ && !exams.empty())

@@ -13,8 +13,10 @@
 // case was settled (held studies and exams may move on) and a woman's exams move to another
 // woman (merge / unmerge).
 //
-// Owned by app/Hub. Thread-safe: decisions and queue actions are serialised by one mutex (two
-// images of a new woman arriving together must not create her twice); reads go to the store.
+// Owned by app/Hub. Thread-safe: decisions are serialised by one mutex (two images of a new
+// woman arriving together must not create her twice), queue actions by another; reads go to the
+// store. The workflow is told without holding the register's lock (it calls checkForm() under
+// its own).
 
 #include <functional>
 #include <mutex>
@@ -117,7 +119,8 @@ class IdentityService {
   ReleasedObserver on_released_;
   ExamMover move_exams_;
   Reassess reassess_;
-  std::mutex mu_;
+  std::mutex action_mu_;  // resolve / merge / unmerge, one at a time; taken before mu_
+  std::mutex mu_;         // the register's read-decide-write
 };
 
 // JSON of a woman's identity (REST).
