@@ -166,7 +166,10 @@ TraitComparison compareTraits(const IncomingIdentity& in, const WomanIdentity& w
   }
   if (in.first_names.empty()) {
     c.first_names = TraitMatch::kMissing;
-  } else if (firstNamesMatch(in.first_names, w.first_names)) {
+  } else if (firstNamesMatch(in.first_names, w.first_names) ||
+             firstNamesMatch(w.first_names, in.first_names)) {
+    // Either list may be the shorter: DICOM often carries the first given name only, the form
+    // and the INS the whole civil list.
     c.first_names = TraitMatch::kSame;
   } else {
     const std::string first_civil = w.first_names.substr(0, w.first_names.find(' '));

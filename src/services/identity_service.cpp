@@ -81,6 +81,10 @@ WomanIdentity applyAttach(WomanIdentity w, const IncomingIdentity& in, const Ide
     w.status = d.status;
   if (d.record_ipp && !in.ipp.empty() && !w.ippAt(in.cim)) w.ipps.push_back({in.cim, in.ipp});
   if (!d.new_used_name.empty()) w.used_names.push_back(d.new_used_name);
+  // The form carries the whole civil list of first names; images often the first one only.
+  if (in.source == TraitSource::kForm &&
+      nameKey(in.first_names).size() > nameKey(w.first_names).size())
+    w.first_names = in.first_names;
   return w;
 }
 
