@@ -648,8 +648,8 @@ IdentityResult IdentityService::mergeWomen(const json& body, const AuditActor& b
   if (move_exams_) exams = move_exams_(std::to_string(b->id), std::to_string(a->id), nullptr);
   moved["exams"] = exams;
   store_.write([&](IdentityWriter& wr) { wr.setMergeMoved(merge_id, moved.dump()); });
+  mirror(b_after);  // first: the absorbed woman's row gives up the INS the survivor may take
   mirror(a_after);
-  mirror(b_after);
   audit(by, "identity-merge", "woman", std::to_string(a->id), a->id,
         {{"merge_id", merge_id}, {"absorbed", b->id}, {"why", why}});
   audit(by, "identity-merge", "woman", std::to_string(b->id), b->id,
