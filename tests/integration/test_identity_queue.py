@@ -21,7 +21,7 @@ class IdentityQueueTest(HubTestCase):
 
     def test_typos_queue_used_names_attach_and_a_case_is_settled(self):
         out = os.path.join(self.tmp, "synth")
-        manifest = synth(out, women=16, rounds=2, seed=11, faults=["identity-typo"],
+        manifest = synth(out, women=20, rounds=2, seed=5, faults=["identity-typo"],
                          fault_rate=0.25)
         studies = manifest["studies"]
         faulty = [s for s in studies if any(f["kind"] == "identity-typo" for f in s["faults"])]
@@ -46,9 +46,15 @@ class IdentityQueueTest(HubTestCase):
 
         queued_expected = {s["study_uid"] for s in faulty if must_queue(s)}
         self.assertTrue(queued_expected, "the seed must give a mistyped study of a known woman")
-        women_with_used_name = {w["ins"] for w in manifest["women"] if w["used_name"]}
-        self.assertTrue(any(s["cim"] in used_name_cims and s["woman_ins"] in women_with_used_name
-                            for s in clean), "the seed must exercise a used-name centre")
+        # Women seen under their married name by one centre and their birth name by another.
+        crossing = {}
+        for w in manifest["women"]:
+            if not w["used_name"]:
+                continue
+            cims = {s["cim"] for s in clean if s["woman_ins"] == w["ins"]}
+            if cims & used_name_cims and cims - used_name_cims:
+                crossing[w["ins"]] = w
+        self.assertTrue(crossing, "the seed must give a woman seen under both names")
 
         hub = self.start_hub()
         storescu(hub.dicom_port, [os.path.join(out, "studies", s["study_uid"]) for s in clean])
@@ -74,6 +80,12 @@ class IdentityQueueTest(HubTestCase):
             woman_of.setdefault(s["woman_ins"], set()).add(exam["woman"]["id"])
         for ins, ids in woman_of.items():
             self.assertEqual(len(ids), 1, (ins, ids))
+        for ins, w in crossing.items():
+            identity = hub.get_json(f"/api/identity/women/{next(iter(woman_of[ins]))}")
+            self.assertEqual(identity["status"], "verified")
+            self.assertEqual(identity["ins"], ins)
+            names = {identity["birth_name"], *identity["used_names"]}
+            self.assertEqual(names, {w["birth_name"], w["used_name"]}, identity)
 
         # A held study: no woman, its exam held; settled by attaching to the candidate.
         case = next(c for c in cases["items"] if c["studies"][0] in queued_expected)
