@@ -528,15 +528,19 @@ IdentityResult IdentityService::resolveCase(int64_t case_id, const json& body,
   d.record_ins = ins_free && (action == "create" || w.nir.empty());
   if (!d.record_ins && !(action == "attach" && !in.ins.empty() && w.nir == in.ins))
     d.status = InsStatus::kProvisional;
-  if (action == "attach") {
-    const std::string family = incomingFamilyName(in);
-    if (!family.empty() && !familyNameMatches(family, w.birth_name, w.used_names))
-      d.new_used_name = family;
-    if (in.source == TraitSource::kForm && !in.used_name.empty() &&
-        !familyNameMatches(in.used_name, w.birth_name, w.used_names) &&
-        d.new_used_name != in.used_name)
-      d.new_used_name = d.new_used_name.empty() ? in.used_name : d.new_used_name;
-  } else if (in.source == TraitSource::kForm && !in.used_name.empty() && !in.birth_name.empty()) {
+  // A family name she was not known under is recorded as a used name only when the person says
+  // so ("record_name"; by default for a name-change case): a typo is not a name.
+  const bool record_name =
+      body.is_object() && body.contains("record_name") && body["record_name"].is_boolean()
+          ? body["record_name"].get<bool>()
+          : c->reason == toCode(IdentityReason::kNameChange);
+  if (action == "attach" && record_name) {
+    for (const std::string& family : {incomingFamilyName(in), in.used_name})
+      if (!family.empty() && !familyNameMatches(family, w.birth_name, w.used_names) &&
+          d.new_used_name.empty())
+        d.new_used_name = family;
+  } else if (action == "create" && in.source == TraitSource::kForm && !in.used_name.empty() &&
+             !in.birth_name.empty()) {
     d.new_used_name = in.used_name;
   }
   const std::string now = nowIso();

@@ -93,7 +93,7 @@ TEST_F(HttpIdentityTest, QueueViewResolveAndRefusals) {
 
   json w = getJson("/api/identity/women/" + std::to_string(woman));
   EXPECT_EQ(w["status"], "verified");
-  EXPECT_EQ(w["used_names"], json::array({"MARTNI"}));
+  EXPECT_EQ(w["used_names"], json::array()) << "a typo is not recorded as a name";
 
   // Every read and the resolution are in her audit trail.
   json audit = getJson("/api/audit?woman=" + std::to_string(woman) + "&limit=100");

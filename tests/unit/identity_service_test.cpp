@@ -199,6 +199,24 @@ TEST_F(IdentityServiceTest, AFormCoherentWithItsImagesIsAttached) {
   EXPECT_EQ(wf("1.2.3.1")["state"], "awaiting_l2");
 }
 
+TEST_F(IdentityServiceTest, AMarriedNameUnderAKnownIppIsAskedThenRecorded) {
+  Who anne{"CIM03", "CIM03-000042", "ROBERT^ANNE", "19700101", ""};
+  ingestFour("1.2.3.2", anne);
+  const int64_t w = *womanOf("1.2.3.2");
+  anne.name = "LEROY^ANNE";  // married since her last visit, or another woman?
+  ASSERT_TRUE(ingestView("1.2.3.3", "RCC", 1, anne).ok());
+  const json c = openCases()["items"][0];
+  EXPECT_EQ(c["reason"], "name-change");
+  ASSERT_EQ(identity_.service
+                ->resolveCase(c["id"],
+                              {{"action", "attach"}, {"woman_id", w}, {"why", "married in 2025"}},
+                              secretary())
+                .status,
+            IdentityStatus::kOk);
+  EXPECT_EQ(identity_.store->woman(w)->used_names, std::vector<std::string>{"LEROY"});
+  EXPECT_EQ(womanOf("1.2.3.3"), w);
+}
+
 TEST_F(IdentityServiceTest, AWrongNirKeyIsQueuedAndTheImageKept) {
   Who bad;
   bad.ins = "265037512345602";
