@@ -6,12 +6,14 @@
 #include "http/http_server.h"
 #include "index/archive_index.h"
 #include "index/follow_up_store.h"
+#include "index/identity_store.h"
 #include "index/letter_store.h"
 #include "index/register_store.h"
 #include "index/workflow_store.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/follow_up_service.h"
+#include "services/identity_service.h"
 #include "services/indicator_service.h"
 #include "services/ingest_service.h"
 #include "services/letter_service.h"
@@ -31,6 +33,8 @@ struct Hub::Impl {
   std::unique_ptr<AuditService> audit;
   std::unique_ptr<WorkflowStore> workflow_store;
   std::unique_ptr<WorkflowService> workflow;
+  std::unique_ptr<IdentityStore> identity_store;
+  std::unique_ptr<IdentityService> identity;
   std::unique_ptr<StudyEventQueue> study_events;
   std::unique_ptr<RegisterStore> register_store;
   std::unique_ptr<RegisterService> register_service;
@@ -74,6 +78,26 @@ void Hub::start() {
   impl_->audit = std::make_unique<AuditService>(c.data_dir / "index.sqlite");
   impl_->workflow = std::make_unique<WorkflowService>(c, *impl_->index, *impl_->workflow_store);
   impl_->workflow->setAudit(impl_->audit.get());
+  // Identity vigilance: every image and form is matched to the register before it counts;
+  // doubtful identities wait in the identity queue and hold their exam back.
+  impl_->identity_store = std::make_unique<IdentityStore>((c.data_dir / "index.sqlite").string());
+  impl_->identity = std::make_unique<IdentityService>(*impl_->identity_store, *impl_->index);
+  impl_->identity->setAudit(impl_->audit.get());
+  impl_->identity->setReassess([i = impl_->ingest.get()](const std::vector<std::string>& uids) {
+    i->reassessStudies(uids);
+  });
+  impl_->identity->setReleasedObserver(
+      [w = impl_->workflow.get()](const std::vector<std::string>& studies,
+                                  const std::vector<std::string>& exams) {
+        w->identityReconciled(studies, exams);
+      });
+  impl_->identity->setExamMover([w = impl_->workflow.get()](const std::string& from,
+                                                            const std::string& to,
+                                                            const std::vector<std::string>* only) {
+    return w->moveExams(from, to, only);
+  });
+  impl_->ingest->setIdentity(impl_->identity.get());
+  impl_->workflow->setIdentity(impl_->identity.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.
   impl_->study_events = std::make_unique<StudyEventQueue>(
@@ -112,6 +136,7 @@ void Hub::start() {
   impl_->services->letters = impl_->letters.get();
   impl_->services->follow_up = impl_->follow_up.get();
   impl_->services->indicators = impl_->indicators.get();
+  impl_->services->identity = impl_->identity.get();
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

@@ -248,6 +248,7 @@ InstanceSummary readInstanceSummary(const std::filesystem::path& file,
       // INS-NIR (1.2.250.1.213.1.4.8) and its test range INS-NIA (…4.9/4.10) per ANS.
       if (issuer.rfind("INS", 0) == 0 || oid.rfind("1.2.250.1.213.1.4.", 0) == 0) {
         s.ins = get(it, DCM_PatientID);
+        s.ins_issuer = oid.empty() ? issuer : oid;
         break;
       }
     }

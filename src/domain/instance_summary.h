@@ -34,6 +34,9 @@ struct InstanceSummary {
   std::string patient_birth_date;     // YYYYMMDD
   std::string patient_sex;
   std::string ins;  // national identifier found in OtherPatientIDsSequence, empty if absent
+  // Who issued it: the item's UniversalEntityID (OID, e.g. 1.2.250.1.213.1.4.8 = INS-NIR) or,
+  // without one, its IssuerOfPatientID text.
+  std::string ins_issuer;
 
   // Study / series / instance attributes used by QIDO and the exam.
   std::string study_date;  // YYYYMMDD

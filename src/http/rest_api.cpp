@@ -202,6 +202,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addWorkflowRoutes(router, services);
   addResultsRoutes(router, services);
   addFollowUpRoutes(router, services);
+  addIdentityRoutes(router, services);
   setStaticFallback(router, services);
 }
 

@@ -20,6 +20,8 @@ void addWorkflowRoutes(Router& router, HubServices& services);
 // overdue list (results_api.cpp); follow-up of positives and indicators (follow_up_api.cpp).
 void addResultsRoutes(Router& router, HubServices& services);
 void addFollowUpRoutes(Router& router, HubServices& services);
+// Identity vigilance: the identity queue, a woman's identity, merges (identity_api.cpp).
+void addIdentityRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

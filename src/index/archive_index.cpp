@@ -471,7 +471,27 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
     // Woman: an exact national identifier with the same traits attaches; anything else is
     // left unattached with the reason, for the identity queue.
     std::optional<int64_t> woman_id;
-    if (!s.ins.empty()) {
+    if (in.identity.decided) {
+      // Identity vigilance decided (the hub): its woman, or none while a human decides.
+      woman_id = in.identity.woman_id;
+      identity_issue = in.identity.issue;
+      if (woman_id) {
+        // Another row may hold the INS (a woman merged away keeps hers): then none here.
+        auto taken = db.prepare("SELECT 1 FROM women WHERE ins = ? AND id <> ?");
+        taken.bind(1, in.identity.ins).bind(2, *woman_id);
+        const bool ins_free = !in.identity.ins.empty() && !taken.step();
+        db.prepare(
+              "INSERT OR IGNORE INTO women(id, ins, name, birth_date, sex, created_at) "
+              "VALUES(?, ?, ?, ?, ?, ?)")
+            .bind(1, *woman_id)
+            .bindOpt(2, ins_free ? std::optional<std::string>(in.identity.ins) : std::nullopt)
+            .bind(3, in.identity.name)
+            .bind(4, in.identity.birth_date)
+            .bind(5, in.identity.sex)
+            .bind(6, now)
+            .step();
+      }
+    } else if (!s.ins.empty()) {
       auto st = db.prepare("SELECT id, name, birth_date, sex FROM women WHERE ins = ?");
       st.bind(1, s.ins);
       if (st.step()) {
@@ -495,7 +515,7 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
         woman_id = db.lastInsertId();
       }
     }
-    if (!woman_id && identity_issue.empty()) {
+    if (!in.identity.decided && !woman_id && identity_issue.empty()) {
       // No national identifier: attach to the woman this CIM already knows under the same IPP
       // with the same traits, else a new woman of her own.
       auto st = db.prepare(
@@ -918,8 +938,120 @@ std::vector<QuarantineRow> ArchiveIndex::listQuarantine(int64_t limit, int64_t o
   return out;
 }
 
-void ArchiveIndex::forEachBlobRef(const std::function<void(const std::string&, const std::string&,
-                                                           int64_t, const std::string&)>& fn) {
+void ArchiveIndex::mirrorWoman(int64_t id, const std::string& ins, const std::string& name,
+                               const std::string& birth_date, const std::string& sex) {
+  std::lock_guard lk(write_mu_);
+  SqliteTransaction tx(*writer_);
+  // Another row may still hold the INS (a woman merged away keeps hers): then none here.
+  auto taken = writer_->prepare("SELECT 1 FROM women WHERE ins = ? AND id <> ?");
+  taken.bind(1, ins).bind(2, id);
+  const bool ins_free = !ins.empty() && !taken.step();
+  writer_
+      ->prepare(
+          "INSERT INTO women(id, ins, name, birth_date, sex, created_at) VALUES(?,?,?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET ins = excluded.ins, name = excluded.name, birth_date = "
+          "excluded.birth_date, sex = excluded.sex")
+      .bindOpt(2, ins_free ? std::optional<std::string>(ins) : std::nullopt)
+      .bind(1, id)
+      .bind(3, name)
+      .bind(4, birth_date)
+      .bind(5, sex)
+      .bind(6, nowIso())
+      .step();
+  tx.commit();
+}
+
+std::vector<int64_t> ArchiveIndex::setTupleWoman(const PatientTuple& t,
+                                                 std::optional<int64_t> woman_id,
+                                                 const std::string& issue) {
+  std::lock_guard lk(write_mu_);
+  SqliteTransaction tx(*writer_);
+  std::vector<int64_t> ids;
+  auto st = writer_->prepare(
+      "SELECT id FROM patients WHERE patient_id = ? AND issuer = ? AND name = ? AND birth_date = "
+      "? AND sex = ? AND ins = ?");
+  st.bind(1, t.patient_id)
+      .bind(2, t.issuer)
+      .bind(3, t.name)
+      .bind(4, t.birth_date)
+      .bind(5, t.sex)
+      .bind(6, t.ins);
+  while (st.step()) ids.push_back(st.integer(0));
+  for (int64_t id : ids) {
+    auto up = writer_->prepare("UPDATE patients SET woman_id = ?, identity_issue = ? WHERE id = ?");
+    if (woman_id)
+      up.bind(1, *woman_id);
+    else
+      up.bindNull(1);
+    up.bind(2, issue).bind(3, id).step();
+  }
+  tx.commit();
+  return ids;
+}
+
+void ArchiveIndex::setPatientsWoman(const std::vector<int64_t>& patient_ids,
+                                    std::optional<int64_t> woman_id) {
+  std::lock_guard lk(write_mu_);
+  SqliteTransaction tx(*writer_);
+  for (int64_t id : patient_ids) {
+    auto up = writer_->prepare("UPDATE patients SET woman_id = ? WHERE id = ?");
+    if (woman_id)
+      up.bind(1, *woman_id);
+    else
+      up.bindNull(1);
+    up.bind(2, id).step();
+  }
+  tx.commit();
+}
+
+std::vector<std::string> ArchiveIndex::studiesOfPatients(const std::vector<int64_t>& patient_ids) {
+  auto db = reader();
+  std::vector<std::string> out;
+  for (int64_t id : patient_ids) {
+    auto st = db->prepare("SELECT study_uid FROM studies WHERE patient_ref = ? ORDER BY id");
+    st.bind(1, id);
+    while (st.step()) out.push_back(st.text(0));
+  }
+  return out;
+}
+
+void ArchiveIndex::reassessStudies(const std::vector<std::string>& study_uids,
+                                   const ExamRecompute& recompute) {
+  std::lock_guard lk(write_mu_);
+  SqliteDb& db = *writer_;
+  SqliteTransaction tx(db);
+  for (const auto& uid : study_uids) {
+    auto s = db.prepare(
+        "SELECT s.id, p.identity_issue FROM studies s JOIN patients p ON p.id = s.patient_ref "
+        "WHERE s.study_uid = ?");
+    s.bind(1, uid);
+    if (!s.step()) continue;
+    const int64_t study_ref = s.integer(0);
+    std::vector<ExamImageRow> images;
+    auto st = db.prepare(
+        "SELECT i.sop_uid, se.series_uid, i.view_json FROM instances i JOIN series se ON "
+        "se.id = i.series_ref WHERE se.study_ref = ? ORDER BY i.id");
+    st.bind(1, study_ref);
+    while (st.step()) images.push_back({st.text(0), st.text(1), st.text(2)});
+    std::vector<std::string> extra;
+    if (!s.text(1).empty()) extra.push_back(s.text(1));
+    auto q = db.prepare("SELECT sop_uid, reason FROM quarantine WHERE study_uid = ? ORDER BY id");
+    q.bind(1, uid);
+    while (q.step()) extra.push_back("quarantined image " + q.text(0) + ": " + q.text(1));
+    const ExamUpdate up = recompute(images, extra);
+    db.prepare("UPDATE studies SET exam_status = ?, exam_json = ?, updated_at = ? WHERE id = ?")
+        .bind(1, up.status)
+        .bind(2, up.json)
+        .bind(3, nowIso())
+        .bind(4, study_ref)
+        .step();
+  }
+  tx.commit();
+}
+
+void ArchiveIndex::forEachBlobRef(
+    const std::function<void(const std::string&, const std::string&, int64_t,
+                             const std::string&)>& fn) {
   auto db = reader();
   auto st = db->prepare(
       "SELECT blob_key, sha256, size, 'instance ' || sop_uid FROM instances UNION ALL "

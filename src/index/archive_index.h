@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,18 @@ class ArchiveIndex {
   std::vector<PatientRow> patientsOfWoman(int64_t woman_id);
 
   std::vector<QuarantineRow> listQuarantine(int64_t limit, int64_t offset);
+
+  // Identity vigilance (services/identity_service) keeps the women of the archive in step with
+  // its register: the woman's summary row (created or updated), the woman a CIM's identity tuple
+  // belongs to (none = held, `issue` shown on its exams), and the exams to reassess once an
+  // identity issue is settled. Each returns what it changed; throws IndexError.
+  void mirrorWoman(int64_t id, const std::string& ins, const std::string& name,
+                   const std::string& birth_date, const std::string& sex);
+  std::vector<int64_t> setTupleWoman(const PatientTuple& tuple, std::optional<int64_t> woman_id,
+                                     const std::string& issue);
+  void setPatientsWoman(const std::vector<int64_t>& patient_ids, std::optional<int64_t> woman_id);
+  std::vector<std::string> studiesOfPatients(const std::vector<int64_t>& patient_ids);
+  void reassessStudies(const std::vector<std::string>& study_uids, const ExamRecompute& recompute);
 
   // Every blob the index references (instances and quarantine), for fsck.
   void forEachBlobRef(const std::function<void(const std::string& key, const std::string& sha256,

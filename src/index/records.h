@@ -24,6 +24,21 @@ struct StoredInstance {
   std::string view_json;
   std::string source;       // who sent it, e.g. "DIMSE CIM01_MG@127.0.0.1" or "STOW 127.0.0.1"
   std::string received_at;  // ISO 8601 UTC
+  // The identity vigilance decision taken before recording (services/identity_service). When
+  // `decided`, a new patient tuple is attached to `woman_id` (none = held for the identity
+  // queue, with `issue` as the exam's problem) and the woman's row is created from the summary
+  // fields if absent; otherwise the index applies its own rule (exact INS with the same traits).
+  struct IdentityAssignment {
+    bool decided = false;
+    std::optional<int64_t> woman_id;
+    std::string issue;
+    std::string ins, name, birth_date, sex;
+  } identity;
+};
+
+// One CIM's identity tuple as the patients table keys it.
+struct PatientTuple {
+  std::string patient_id, issuer, name, birth_date, sex, ins;
 };
 
 struct WomanRow {

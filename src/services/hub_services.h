@@ -15,6 +15,7 @@ class RegisterService;
 class LetterService;
 class FollowUpService;
 class IndicatorService;
+class IdentityService;
 
 struct HubServices {
   const HubConfig& config;
@@ -35,6 +36,9 @@ struct HubServices {
   LetterService* letters = nullptr;
   FollowUpService* follow_up = nullptr;
   IndicatorService* indicators = nullptr;
+  // Identity vigilance (the identity queue); null in tools and tests that run without it (its
+  // routes then answer 503).
+  IdentityService* identity = nullptr;
 };
 
 }  // namespace dualread

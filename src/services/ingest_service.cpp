@@ -7,6 +7,7 @@
 
 #include "dicom/instance_reader.h"
 #include "domain/view_classifier.h"
+#include "services/identity_service.h"
 #include "services/view_json.h"
 #include "storage/sha256.h"
 
@@ -53,6 +54,26 @@ std::string IngestSource::describe() const {
   if (!sender.empty()) s += " from " + sender;
   if (!peer.empty()) s += " at " + peer;
   return s;
+}
+
+namespace {
+// The exam assessment the index stores with a study, from its images and extra problems.
+ExamRecompute examRecompute(CompletenessRule rule) {
+  return [rule](const std::vector<ExamImageRow>& rows, const std::vector<std::string>& extra) {
+    std::vector<ExamImage> images;
+    images.reserve(rows.size());
+    for (const auto& row : rows) {
+      images.push_back({row.sop_uid, row.series_uid,
+                        viewFromJson(nlohmann::json::parse(row.view_json, nullptr, false))});
+    }
+    ExamAssessment a = assessExam(images, rule, extra);
+    return ExamUpdate{toString(a.status), toJson(a).dump()};
+  };
+}
+}  // namespace
+
+void IngestService::reassessStudies(const std::vector<std::string>& study_uids) {
+  index_.reassessStudies(study_uids, examRecompute(options_.completeness));
 }
 
 IngestService::IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOptions options)
@@ -131,6 +152,19 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   }
 
   StoredInstance rec;
+  if (identity_) {
+    try {
+      rec.identity = identity_->resolveInstance(r.summary);
+    } catch (const std::exception& e) {
+      removeQuietly(staged);
+      ++counters_.failed;
+      spdlog::error("Could not decide the identity of instance {} from {}: {}",
+                    r.summary.sop_instance_uid, source.describe(), e.what());
+      return {IngestStatus::kFailed,
+              "the hub could not check the woman's identity; nothing acknowledged, retry later",
+              r.summary, -1};
+    }
+  }
   rec.summary = r.summary;
   rec.source = source.describe();
   rec.received_at = nowIso();
@@ -163,18 +197,7 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
             r.summary, -1};
   }
 
-  const CompletenessRule rule = options_.completeness;
-  auto recompute = [&rule](const std::vector<ExamImageRow>& rows,
-                           const std::vector<std::string>& extra) {
-    std::vector<ExamImage> images;
-    images.reserve(rows.size());
-    for (const auto& row : rows) {
-      images.push_back({row.sop_uid, row.series_uid,
-                        viewFromJson(nlohmann::json::parse(row.view_json, nullptr, false))});
-    }
-    ExamAssessment a = assessExam(images, rule, extra);
-    return ExamUpdate{toString(a.status), toJson(a).dump()};
-  };
+  const ExamRecompute recompute = examRecompute(options_.completeness);
 
   RecordResult rr;
   try {

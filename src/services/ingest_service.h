@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "domain/exam_assessment.h"
 #include "domain/instance_summary.h"
@@ -19,6 +20,8 @@
 #include "storage/sha256.h"
 
 namespace dualread {
+
+class IdentityService;
 
 struct IngestSource {
   IngestSource(std::string door_ = {}, std::string sender_ = {}, std::string peer_ = {},
@@ -77,6 +80,13 @@ class IngestService {
   void setInstanceStoredObserver(InstanceStoredObserver observer) {
     on_stored_ = std::move(observer);
   }
+  // Identity vigilance: every instance's identity is decided by `identity` (which outlives the
+  // service) before it is recorded; without it the index applies its own rule. Call once
+  // before the doors start.
+  void setIdentity(IdentityService* identity) { identity_ = identity; }
+  // Recomputes the stored exam assessment of these studies (after an identity was settled).
+  // Throws IndexError.
+  void reassessStudies(const std::vector<std::string>& study_uids);
 
   // Takes ownership of a file written in the blob store's staging area (it is moved into the
   // store or deleted). `known_sha256` (of the whole file) may be empty.
@@ -105,6 +115,7 @@ class IngestService {
   IngestOptions options_;
   Counters counters_;
   InstanceStoredObserver on_stored_;
+  IdentityService* identity_ = nullptr;
 };
 
 const char* toString(IngestStatus s);

@@ -10,6 +10,7 @@
 #include "domain/session_dealer.h"
 #include "services/audit_service.h"
 #include "services/cda_export.h"
+#include "services/identity_service.h"
 #include "services/reading_form_json.h"
 #include "storage/sha256.h"
 
@@ -170,6 +171,21 @@ void WorkflowService::save(WorkflowWriter& w, const Loaded& l) {
 
 bool WorkflowService::step(Loaded& l, const ExamEvent& event, TimePoint now,
                            WorkflowResult& error) {
+  // An exam whose identity is not reconciled never progresses (SCREENING.md §4: files were
+  // closed before identities were reconciled).
+  const bool progress =
+      std::holds_alternative<Dispatch>(event) || std::holds_alternative<AssignToSession>(event) ||
+      std::holds_alternative<L2Signed>(event) || std::holds_alternative<ConcludeL2>(event) ||
+      std::holds_alternative<L3Decided>(event) || std::holds_alternative<ResultSent>(event) ||
+      std::holds_alternative<FollowUpConcluded>(event) || std::holds_alternative<Close>(event);
+  if (progress && identity_) {
+    if (auto why = identity_->holdReason(l.record.exam_id, l.record.study_uids)) {
+      error = WorkflowResult::fail(
+          WorkflowStatus::kConflict,
+          "exam " + l.record.exam_id + " is held until its identity is reconciled: " + *why);
+      return false;
+    }
+  }
   TransitionResult t = apply(l.record, event, rules_, now);
   if (!t.accepted) {
     error = WorkflowResult::fail(
@@ -350,6 +366,14 @@ json WorkflowService::workflowJson(const Loaded& l) {
     for (const auto& m : missingForCompletion(r, rules_)) missing.push_back(m);
   if (r.state == ExamState::kComplete && r.woman_id.empty())
     missing.push_back("The woman is not identified yet: identity must be reconciled.");
+  json identity_hold = nullptr;
+  if (identity_) {
+    try {
+      if (auto why = identity_->holdReason(r.exam_id, r.study_uids)) identity_hold = *why;
+    } catch (const std::exception& e) {
+      identity_hold = std::string("the identity register cannot be read: ") + e.what();
+    }
+  }
   json signature = nullptr;
   if (l.signature)
     signature = {
@@ -378,7 +402,8 @@ json WorkflowService::workflowJson(const Loaded& l) {
           {"l2_readings", readings},
           {"l3", r.l3 ? toJson(*r.l3) : json(nullptr)},
           {"cti_requests", cti},
-          {"history", historyJson(r.history)}};
+          {"history", historyJson(r.history)},
+          {"identity_hold", identity_hold}};
 }
 
 WorkflowResult WorkflowService::workflow(const std::string& exam_id) {
@@ -426,11 +451,20 @@ WorkflowResult WorkflowService::putL1Form(const std::string& exam_id, const json
   }
   WorkflowResult error;
   if (!step(*l, FormSubmitted{form}, now, error)) return error;
+  std::optional<FormIdentityCheck> identity;
+  if (identity_)
+    identity = identity_->checkForm(l->record.exam_id, form.identification, l->record.woman_id, by);
   l->signature.reset();
   store_.write([&](WorkflowWriter& w) { save(w, *l); });
   auditTransitions(*l, by);
   json out = workflowJson(*l);
   out["form_errors"] = errorsJson(checkL1Form(form, rules_));
+  if (identity) {
+    out["identity"] = {{"decision", toCode(identity->outcome)},
+                       {"explanation", identity->explanation}};
+    out["identity"]["woman_id"] = identity->woman_id ? json(*identity->woman_id) : json(nullptr);
+    out["identity"]["case_id"] = identity->case_id ? json(*identity->case_id) : json(nullptr);
+  }
   return WorkflowResult::ok(out);
 }
 
@@ -551,10 +585,18 @@ WorkflowResult WorkflowService::dealSessions(const AuditActor& by) {
   const Date today = dateOf(now);
   std::vector<ReadyExam> ready;
   std::map<std::string, Loaded> exams;
+  json held = json::array();
   for (const auto& row : store_.examsInState(toCode(ExamState::kAwaitingL2))) {
     auto l = load(row.exam_id);
     if (!l) continue;
     const ExamRecord& r = l->record;
+    if (identity_) {
+      if (auto why = identity_->holdReason(r.exam_id, r.study_uids)) {
+        held.push_back(
+            {{"exam_id", r.exam_id}, {"reason", "held until its identity is reconciled: " + *why}});
+        continue;
+      }
+    }
     ReadyExam e;
     e.exam_id = r.exam_id;
     e.cim_id = r.cim_id;
@@ -573,7 +615,7 @@ WorkflowResult WorkflowService::dealSessions(const AuditActor& by) {
   const DealResult dealt = ::dualread::dealSessions(ready, config_.l2_readers, rules_, today);
 
   std::vector<SessionRow> sessions;
-  json undealt = json::array();
+  json undealt = held;
   for (const auto& u : dealt.undealt)
     undealt.push_back({{"exam_id", u.exam_id}, {"reason", u.reason}});
   int64_t next_number = store_.sessionCount();
@@ -858,6 +900,66 @@ std::vector<ExamRecord> WorkflowService::records(ExamState state) {
   std::vector<ExamRecord> out;
   for (const auto& row : store_.examsInState(toCode(state)))
     if (auto l = load(row.exam_id)) out.push_back(std::move(l->record));
+  return out;
+}
+
+void WorkflowService::identityReconciled(const std::vector<std::string>& study_uids,
+                                         const std::vector<std::string>& exam_ids) {
+  try {
+    std::lock_guard lk(mu_);
+    std::vector<std::string> ids = exam_ids;
+    for (const auto& uid : study_uids)
+      if (auto id = store_.examOfStudy(uid))
+        if (std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+    const TimePoint now = clock_();
+    for (const auto& id : ids) {
+      auto l = load(id);
+      if (!l) continue;
+      // The woman the archive now gives the exam's first study (settled by a secretary).
+      StudyRow first;
+      if (l->record.woman_id.empty() && index_.getStudy(l->record.exam_id, first) &&
+          first.patient.woman_id)
+        l->record.woman_id = std::to_string(*first.patient.woman_id);
+      WorkflowResult error;
+      // The archive reassessed its studies: completeness may have changed.
+      bool complete = false, review = false;
+      for (const auto& uid : l->record.study_uids) {
+        StudyRow s;
+        if (!index_.getStudy(uid, s)) continue;
+        review = review || s.exam_status == "needs-review";
+        complete = complete || s.exam_status == "complete";
+      }
+      if (l->record.state == ExamState::kReceived || l->record.state == ExamState::kComplete)
+        step(*l, ImagesUpdated{{}, complete && !review}, now, error);
+      autoDispatch(*l, now);
+      store_.write([&](WorkflowWriter& w) { save(w, *l); });
+      auditTransitions(*l, {"hub", "system", "identity"});
+      spdlog::info("Exam {}: identity reconciled (woman {}), state {}", id, l->record.woman_id,
+                   toCode(l->record.state));
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("Exams of a reconciled identity not updated: {}", e.what());
+  }
+}
+
+std::vector<std::string> WorkflowService::moveExams(const std::string& from, const std::string& to,
+                                                    const std::vector<std::string>* only) {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> ids = only ? *only : store_.examIdsOfWoman(from);
+  std::vector<Loaded> moved;
+  for (const auto& id : ids) {
+    auto l = load(id);
+    if (!l || l->record.woman_id != from) continue;
+    l->record.woman_id = to;
+    for (auto& c : l->record.cti_requests)
+      if (c.woman_id == from) c.woman_id = to;
+    moved.push_back(std::move(*l));
+  }
+  store_.write([&](WorkflowWriter& w) {
+    for (const auto& l : moved) save(w, l);
+  });
+  std::vector<std::string> out;
+  for (const auto& l : moved) out.push_back(l.record.exam_id);
   return out;
 }
 

@@ -31,6 +31,7 @@
 namespace dualread {
 
 class AuditService;
+class IdentityService;
 
 // Who asks for a use case, for the audit trail. The default is the hub itself (images arriving).
 struct AuditActor {
@@ -73,6 +74,20 @@ class WorkflowService {
   // after it is stored: action = the event name, object "exam", detail {"from", "to"}. A
   // failure to record is logged as an error (the transition is already stored).
   void setAudit(AuditService* audit) { audit_ = audit; }
+
+  // Identity vigilance (which outlives the service): a form PUT is matched to the register
+  // (a conflict opens an identity case holding the exam back), and an exam held by an open
+  // identity case does not progress — no dispatch, no L2 dealing or reading, no L3, no result,
+  // no closing — until the case is settled. Set once before the doors start.
+  void setIdentity(IdentityService* identity) { identity_ = identity; }
+  // An identity case was settled: the exams of these studies (or with these ids) take the woman
+  // the archive now gives their studies and move on when they were held. Never throws.
+  void identityReconciled(const std::vector<std::string>& study_uids,
+                          const std::vector<std::string>& exam_ids);
+  // Merge / unmerge: the exams of woman `from` (all, or those in `only`) and their CTI requests
+  // now belong to woman `to`; returns the exam ids moved. Throws IndexError.
+  std::vector<std::string> moveExams(const std::string& from, const std::string& to,
+                                     const std::vector<std::string>* only);
 
   // IngestService's observer: a new instance of `study_uid` was stored. Creates the exam of a
   // new study, links a retake to the exam whose open CTI request it fulfils, or updates the
@@ -159,6 +174,7 @@ class WorkflowService {
   WorkflowStore& store_;
   Clock clock_;
   AuditService* audit_ = nullptr;
+  IdentityService* identity_ = nullptr;
   std::mutex mu_;
 };
 

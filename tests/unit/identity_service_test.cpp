@@ -1,0 +1,303 @@
+// Identity vigilance through the hub's services: instances and forms matched to the register,
+// the identity queue holding exams back, resolution releasing them, merge and unmerge restoring
+// exactly, the store across a reopen.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "domain/reading_form.h"
+#include "hub_fixture.h"
+#include "identity_wiring.h"
+#include "services/reading_form_json.h"
+#include "test_dicom.h"
+#include "workflow_test_data.h"
+
+namespace dualread::testing {
+namespace {
+
+using nlohmann::json;
+namespace td = dualread::testdata;
+
+constexpr const char* kIns = "265037512345601";  // valid key, born 1965-03, female
+constexpr const char* kBirth = "19650301";
+
+class IdentityServiceTest : public HubFixture {
+ protected:
+  void configure(HubConfig& c) override {
+    c.l2_readers = {L2Reader{{td::kL2Rpps, "Dr L2"}, {}, 1}};
+  }
+  void SetUp() override {
+    HubFixture::SetUp();
+    identity_.wire(dir_, *index_, *ingest_, *workflow_, *audit_, *services_);
+  }
+  void TearDown() override {
+    identity_.reset(*ingest_, *workflow_, *services_);
+    HubFixture::TearDown();
+  }
+
+  struct Who {
+    std::string cim = "CIM01";
+    std::string ipp = "CIM01-000001";
+    std::string name = "MARTIN^CLAIRE";
+    std::string birth = kBirth;
+    std::string ins = kIns;
+  };
+
+  IngestResult ingestView(const std::string& study, const std::string& view, int n,
+                          const Who& who) {
+    TestImage t;
+    t.study_uid = study;
+    t.series_uid = study + "." + std::to_string(n);
+    t.sop_uid = t.series_uid + ".1";
+    t.laterality = view.substr(0, 1);
+    t.view_position = view.substr(1);
+    t.series_description = view.substr(0, 1) + " " + view.substr(1);
+    t.patient_id = who.ipp;
+    t.issuer = who.cim;
+    t.patient_name = who.name;
+    t.birth_date = who.birth;
+    t.ins = who.ins;
+    t.seed = static_cast<uint16_t>(n);
+    const auto path = dir_ / ("img-" + t.sop_uid + ".dcm");
+    writeTestImage(t, path);
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    return ingest_->ingestBytes(bytes.str(), {"TEST", "", ""});
+  }
+  void ingestFour(const std::string& study, const Who& who) {
+    int n = 0;
+    for (const char* v : {"RCC", "LCC", "RMLO", "LMLO"}) {
+      auto r = ingestView(study, v, ++n, who);
+      ASSERT_TRUE(r.ok()) << r.message;
+    }
+  }
+  std::optional<int64_t> womanOf(const std::string& study) {
+    StudyRow s;
+    EXPECT_TRUE(index_->getStudy(study, s));
+    return s.patient.woman_id;
+  }
+  json openCases() { return identity_.service->listCases("open", 100, 0).body; }
+  json wf(const std::string& exam) { return workflow_->workflow(exam).body; }
+  static json form() {
+    L1Form f = td::negativeForm();
+    f.identification.woman_id.clear();
+    f.identification.cim_id = "CIM01";
+    f.identification.mammogram_date = makeDate(2026, 1, 10);
+    f.signature = {};
+    return toJson(f);
+  }
+  static json signer() { return {{"signer", {{"name", "Dr L1"}, {"rpps", td::kL1Rpps}}}}; }
+  AuditActor secretary() { return {"sec1", "secretary", "127.0.0.1:1"}; }
+
+  IdentityWiring identity_;
+};
+
+TEST_F(IdentityServiceTest, AQualifiedInsWithTheUsedNameAttachesWithoutQueue) {
+  ingestFour("1.2.3.1", {});
+  const auto w = womanOf("1.2.3.1");
+  ASSERT_TRUE(w);
+  // A centre that records the used (married) name: same INS, another name, another IPP.
+  ingestFour("1.2.3.2", {"CIM02", "CIM02-000777", "DURAND^CLAIRE", kBirth, kIns});
+  EXPECT_EQ(womanOf("1.2.3.2"), w);
+  EXPECT_EQ(openCases()["total"], 0);
+  const auto reg = identity_.store->woman(*w);
+  ASSERT_TRUE(reg);
+  EXPECT_EQ(reg->status, InsStatus::kVerified);
+  EXPECT_EQ(reg->nir, kIns);
+  EXPECT_EQ(reg->used_names, std::vector<std::string>{"DURAND"});
+  EXPECT_EQ(reg->ipps.size(), 2u);
+  EXPECT_EQ(wf("1.2.3.2")["woman_id"], std::to_string(*w));
+}
+
+TEST_F(IdentityServiceTest, ATypoGoesToTheQueueHoldsTheExamAndIsReleasedWhenSettled) {
+  ingestFour("1.2.3.1", {});
+  const auto w = womanOf("1.2.3.1");
+  Who typo;
+  typo.birth = "19650302";  // one digit off
+  ingestFour("1.2.3.9", typo);
+  EXPECT_FALSE(womanOf("1.2.3.9")) << "never attached silently";
+  const json cases = openCases();
+  ASSERT_EQ(cases["total"], 1);
+  const json c = cases["items"][0];
+  EXPECT_EQ(c["reason"], "possible-typo");
+  EXPECT_EQ(c["studies"], json::array({"1.2.3.9"}));
+  EXPECT_EQ(c["candidates"], json::array({*w}));
+  // Every image of the study went through the matcher: one case, not four.
+  StudyRow s;
+  ASSERT_TRUE(index_->getStudy("1.2.3.9", s));
+  EXPECT_EQ(s.exam_status, "needs-review");
+  EXPECT_NE(s.patient.identity_issue.find("identity queue case"), std::string::npos);
+  // The side-by-side view marks the birth date as a near miss.
+  const json view = identity_.service->caseView(c["id"]).body;
+  bool near_birth = false;
+  for (const auto& f : view["candidates"][0]["fields"])
+    near_birth = near_birth || (f["field"] == "birth_date" && f["match"] == "near");
+  EXPECT_TRUE(near_birth) << view.dump();
+  // The exam is held: form signed, still not dispatched.
+  ASSERT_EQ(workflow_->putL1Form("1.2.3.9", form()).status, WorkflowStatus::kOk);
+  ASSERT_EQ(workflow_->signL1Form("1.2.3.9", signer()).status, WorkflowStatus::kOk);
+  EXPECT_NE(wf("1.2.3.9")["state"], "awaiting_l2");
+  EXPECT_FALSE(wf("1.2.3.9")["identity_hold"].is_null());
+  // Settled: attached to her, reassessed, dispatched.
+  auto r = identity_.service->resolveCase(
+      c["id"], {{"action", "attach"}, {"woman_id", *w}, {"why", "birth date mistyped at CIM01"}},
+      secretary());
+  ASSERT_EQ(r.status, IdentityStatus::kOk) << r.error;
+  EXPECT_EQ(womanOf("1.2.3.9"), w);
+  ASSERT_TRUE(index_->getStudy("1.2.3.9", s));
+  EXPECT_EQ(s.exam_status, "complete");
+  EXPECT_EQ(wf("1.2.3.9")["state"], "awaiting_l2");
+  EXPECT_TRUE(wf("1.2.3.9")["identity_hold"].is_null());
+  EXPECT_EQ(openCases()["total"], 0);
+  // Settling twice is refused; the audit trail says who and why.
+  EXPECT_EQ(
+      identity_.service->resolveCase(c["id"], {{"action", "create"}, {"why", "x"}}, secretary())
+          .status,
+      IdentityStatus::kConflict);
+  AuditQuery q;
+  q.woman_id = std::to_string(*w);
+  bool audited = false;
+  for (const auto& e : audit_->query(q))
+    audited = audited || (e.action == "identity-resolve" && e.actor == "sec1" &&
+                          e.detail.find("mistyped") != std::string::npos);
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(IdentityServiceTest, AFormOfAnotherWomanHoldsDispatchAndDealing) {
+  ingestFour("1.2.3.1", {});
+  json f = form();
+  f["identification"]["birth_name"] = "DUPONT";
+  f["identification"]["first_names"] = "Sylvie";
+  f["identification"]["ins"] = "";
+  auto put = workflow_->putL1Form("1.2.3.1", f);
+  ASSERT_EQ(put.status, WorkflowStatus::kOk) << put.error;
+  EXPECT_EQ(put.body["identity"]["decision"], "queue");
+  ASSERT_EQ(workflow_->signL1Form("1.2.3.1", signer()).status, WorkflowStatus::kOk);
+  EXPECT_EQ(wf("1.2.3.1")["state"], "complete") << "held: not dispatched";
+  EXPECT_TRUE(workflow_->dealSessions().body["sessions"].empty());
+  const int64_t case_id = put.body["identity"]["case_id"];
+  auto r = identity_.service->resolveCase(
+      case_id,
+      {{"action", "attach"},
+       {"woman_id", *womanOf("1.2.3.1")},
+       {"why", "form typed for the wrong woman, corrected by phone with CIM01"}},
+      secretary());
+  ASSERT_EQ(r.status, IdentityStatus::kOk) << r.error;
+  EXPECT_EQ(wf("1.2.3.1")["state"], "awaiting_l2");
+  EXPECT_EQ(workflow_->dealSessions().body["sessions"].size(), 1u);
+}
+
+TEST_F(IdentityServiceTest, AFormCoherentWithItsImagesIsAttached) {
+  ingestFour("1.2.3.1", {});
+  auto put = workflow_->putL1Form("1.2.3.1", form());
+  ASSERT_EQ(put.status, WorkflowStatus::kOk);
+  EXPECT_EQ(put.body["identity"]["decision"], "attach") << put.body["identity"].dump();
+  ASSERT_EQ(workflow_->signL1Form("1.2.3.1", signer()).status, WorkflowStatus::kOk);
+  EXPECT_EQ(wf("1.2.3.1")["state"], "awaiting_l2");
+}
+
+TEST_F(IdentityServiceTest, AMarriedNameUnderAKnownIppIsAskedThenRecorded) {
+  Who anne{"CIM03", "CIM03-000042", "ROBERT^ANNE", "19700101", ""};
+  ingestFour("1.2.3.2", anne);
+  const int64_t w = *womanOf("1.2.3.2");
+  anne.name = "LEROY^ANNE";  // married since her last visit, or another woman?
+  ASSERT_TRUE(ingestView("1.2.3.3", "RCC", 1, anne).ok());
+  const json c = openCases()["items"][0];
+  EXPECT_EQ(c["reason"], "name-change");
+  ASSERT_EQ(identity_.service
+                ->resolveCase(c["id"],
+                              {{"action", "attach"}, {"woman_id", w}, {"why", "married in 2025"}},
+                              secretary())
+                .status,
+            IdentityStatus::kOk);
+  EXPECT_EQ(identity_.store->woman(w)->used_names, std::vector<std::string>{"LEROY"});
+  EXPECT_EQ(womanOf("1.2.3.3"), w);
+}
+
+TEST_F(IdentityServiceTest, AWrongNirKeyIsQueuedAndTheImageKept) {
+  Who bad;
+  bad.ins = "265037512345602";
+  auto r = ingestView("1.2.3.5", "RCC", 1, bad);
+  EXPECT_TRUE(r.ok()) << "stored, never lost";
+  EXPECT_FALSE(womanOf("1.2.3.5"));
+  EXPECT_EQ(openCases()["items"][0]["reason"], "nir-invalid");
+}
+
+TEST_F(IdentityServiceTest, MergeAndUnmergeRestoreEverythingExactly) {
+  ingestFour("1.2.3.1", {});
+  Who b{"CIM03", "CIM03-000042", "ROBERT^ANNE", "19700101", ""};
+  ingestFour("1.2.3.2", b);
+  const int64_t a = *womanOf("1.2.3.1"), bid = *womanOf("1.2.3.2");
+  ASSERT_NE(a, bid);
+  auto snapshot = [&] {
+    json j;
+    for (int64_t id : {a, bid}) {
+      const auto s = std::to_string(id);
+      j[s]["identity"] = toJson(*identity_.store->woman(id));
+      json patients = json::array();
+      for (const auto& p : index_->patientsOfWoman(id)) patients.push_back(p.id);
+      j[s]["patients"] = patients;
+      j[s]["exams"] = workflow_store_->examIdsOfWoman(s);
+      WomanRow row;
+      index_->getWoman(id, row);
+      j[s]["archive"] = {row.ins, row.name, row.birth_date, row.sex};
+    }
+    j["studies"] = {*womanOf("1.2.3.1"), *womanOf("1.2.3.2")};
+    return j;
+  };
+  const json before = snapshot();
+  auto m = identity_.service->mergeWomen(
+      {{"survivor", a}, {"absorbed", bid}, {"why", "same woman"}}, secretary());
+  ASSERT_EQ(m.status, IdentityStatus::kOk) << m.error;
+  EXPECT_EQ(*womanOf("1.2.3.2"), a);
+  EXPECT_EQ(wf("1.2.3.2")["woman_id"], std::to_string(a));
+  EXPECT_EQ(identity_.store->woman(bid)->merged_into, a);
+  EXPECT_TRUE(identity_.store->woman(a)->ippAt("CIM03"));
+  // A new image of B's IPP now goes to A (the IPP moved), not to the queue.
+  EXPECT_TRUE(ingestView("1.2.3.2", "RCC", 9, b).ok());
+  EXPECT_NE(snapshot(), before);
+  auto u =
+      identity_.service->unmerge(m.body["id"], {{"why", "two sisters after all"}}, secretary());
+  ASSERT_EQ(u.status, IdentityStatus::kOk) << u.error;
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(identity_.service->unmerge(m.body["id"], {{"why", "again"}}, secretary()).status,
+            IdentityStatus::kConflict);
+}
+
+TEST_F(IdentityServiceTest, MergeRefusesTwoDifferentInsAndBadRequests) {
+  ingestFour("1.2.3.1", {});
+  ingestFour("1.2.3.2", {"CIM03", "CIM03-1", "ROBERT^ANNE", "19700101", "270010101234522"});
+  const int64_t a = *womanOf("1.2.3.1"), b = *womanOf("1.2.3.2");
+  auto& s = *identity_.service;
+  EXPECT_EQ(s.mergeWomen({{"survivor", a}, {"absorbed", b}, {"why", "x"}}, secretary()).status,
+            IdentityStatus::kConflict);
+  EXPECT_EQ(s.mergeWomen({{"survivor", a}, {"absorbed", a}, {"why", "x"}}, secretary()).status,
+            IdentityStatus::kInvalid);
+  EXPECT_EQ(s.mergeWomen({{"survivor", a}, {"absorbed", b}}, secretary()).status,
+            IdentityStatus::kInvalid);
+  EXPECT_EQ(s.mergeWomen({{"survivor", a}, {"absorbed", 999}, {"why", "x"}}, secretary()).status,
+            IdentityStatus::kNotFound);
+}
+
+TEST_F(IdentityServiceTest, TheRegisterSurvivesAReopen) {
+  ingestFour("1.2.3.1", {});
+  Who typo;
+  typo.name = "MARTTIN^CLAIRE";
+  ingestFour("1.2.3.9", typo);
+  const int64_t w = *womanOf("1.2.3.1");
+  identity_.reset(*ingest_, *workflow_, *services_);
+  identity_.wire(dir_, *index_, *ingest_, *workflow_, *audit_, *services_);
+  EXPECT_EQ(identity_.store->schemaVersion(), 1);
+  EXPECT_EQ(identity_.store->woman(w)->nir, kIns);
+  EXPECT_EQ(openCases()["total"], 1);
+  // The same identity again: the stored decision, no second case.
+  EXPECT_TRUE(ingestView("1.2.3.10", "RCC", 1, typo).ok());
+  EXPECT_EQ(openCases()["total"], 1);
+  EXPECT_EQ(openCases()["items"][0]["studies"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace dualread::testing
