@@ -8,6 +8,7 @@
 
 #include "app/config_loader.h"
 #include "app/hub.h"
+#include "app/tls_cli.h"
 #include "index/archive_index.h"
 #include "services/audit_service.h"
 #include "services/fsck.h"
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
   hub->add_option("--aet", hub_config.aet, "the hub's DICOM AE title");
   hub->add_option("--bind", hub_config.bind_address, "address to listen on (default 127.0.0.1)");
   hub->add_flag("--open", open, "no credentials required (demo and tests only)");
+  addHubTlsOptions(*hub, hub_config.tls);
 
   // synth
   SynthOptions synth;
@@ -121,6 +123,12 @@ int main(int argc, char** argv) {
                                                        "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
+  // admin
+  auto* admin = app.add_subcommand("admin", "administration: accounts, certificates");
+  admin->require_subcommand(1);
+  tls::DevCertOptions dev_cert;
+  auto* dev_cert_cmd = addDevCertCommand(*admin, dev_cert);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
@@ -146,6 +154,7 @@ int main(int argc, char** argv) {
     }
     if (*fsck) return runFsckCommand(fsck_data);
     if (*audit_verify) return runAuditVerify(audit_data, std::cout);
+    if (*dev_cert_cmd) return runDevCertCommand(dev_cert);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
