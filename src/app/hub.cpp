@@ -106,4 +106,6 @@ void Hub::stop() {
 
 uint16_t Hub::httpPort() const { return impl_->http ? impl_->http->port() : 0; }
 
+uint16_t Hub::httpsPort() const { return impl_->http ? impl_->http->tlsPort() : 0; }
+
 }  // namespace dualread

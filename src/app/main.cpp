@@ -44,8 +44,12 @@ int runHub(HubConfig config, bool open) {
     spdlog::error("The hub could not start: {}", e.what());
     return 1;
   }
-  spdlog::info("Hub ready: web and DICOMweb on http://{}:{}, DICOM AE {} on port {}",
-               config.bind_address, hub.httpPort(), config.aet, config.dicom_port);
+  if (config.tls.enabled()) {
+    spdlog::info("{}", hubReadyWithTls(config, hub.httpPort(), hub.httpsPort()));
+  } else {
+    spdlog::info("Hub ready: web and DICOMweb on http://{}:{}, DICOM AE {} on port {}",
+                 config.bind_address, hub.httpPort(), config.aet, config.dicom_port);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("Stop requested ({}); finishing transfers in progress and closing",

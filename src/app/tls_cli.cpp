@@ -1,6 +1,8 @@
 #include "app/tls_cli.h"
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace dualread {
 
@@ -18,6 +20,25 @@ void addHubTlsOptions(CLI::App& hub, TlsConfig& tls) {
   hub.add_option("--dicom-tls-port", tls.dicom_port, "DICOM TLS port (0 = none; default 2762)");
   hub.add_option("--dicom-plain", tls.dicom_plain,
                  "with TLS, keep the plain DICOM port open too (true or false)");
+}
+
+std::string hubReadyWithTls(const HubConfig& config, uint16_t http_port, uint16_t https_port) {
+  const TlsConfig& t = config.tls;
+  std::vector<std::string> web, dicom;
+  if (https_port)
+    web.push_back("https://" + config.bind_address + ":" + std::to_string(https_port));
+  if (http_port)
+    web.push_back("http://" + config.bind_address + ":" + std::to_string(http_port) +
+                  (t.http == "redirect" ? " (redirects to HTTPS)" : ""));
+  if (t.dicom_port) dicom.push_back("TLS port " + std::to_string(t.dicom_port));
+  if (t.dicom_plain) dicom.push_back("plain port " + std::to_string(config.dicom_port));
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : " and ") + s;
+    return out;
+  };
+  return "Hub ready: web and DICOMweb on " + join(web) + ", DICOM AE " + config.aet + " on " +
+         join(dicom);
 }
 
 CLI::App* addDevCertCommand(CLI::App& admin, tls::DevCertOptions& o) {

@@ -14,6 +14,9 @@ namespace dualread {
 // --http-mode, --dicom-tls-port, --dicom-plain.
 void addHubTlsOptions(CLI::App& hub, TlsConfig& tls);
 
+// The "Hub ready" log line when [tls] is on: which doors are open, on which ports.
+std::string hubReadyWithTls(const HubConfig& config, uint16_t http_port, uint16_t https_port);
+
 // `admin dev-cert --out DIR [--hosts a,b] [--client NAME ...] [--days N]`.
 CLI::App* addDevCertCommand(CLI::App& admin, tls::DevCertOptions& options);
 // Writes the certificates and prints what was written and how to use it; exit code.

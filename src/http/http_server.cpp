@@ -437,6 +437,7 @@ struct HttpServer::Impl {
           "https://",
           conn.peer, tls_port);
       conn.tls.reset();  // answer in plain HTTP, the only thing this client can read
+      conn.hsts.clear();
       BeastWriter w(conn, 11, false);
       try {
         w.send(400, {{"Content-Type", "application/json"}},

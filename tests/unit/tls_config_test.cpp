@@ -61,12 +61,24 @@ bool verifies(const fs::path& ca, const fs::path& leaf, int purpose) {
 
 class TlsConfigTest : public ::testing::Test {
  protected:
+  // RSA key generation is slow: one test CA for the suite, copied for each test.
+  static void SetUpTestSuite() {
+    shared_ = new fs::path(makeTempDir("dualread-tls-pki"));
+    tls::DevCertOptions o;
+    o.out = *shared_ / "pki";
+    o.clients = {"gateway-cim1"};
+    shared_result_ = new tls::DevCertResult(tls::writeDevCertificates(o));
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*shared_, ec);
+    delete shared_;
+    delete shared_result_;
+  }
   void SetUp() override {
     dir_ = makeTempDir("dualread-tls");
-    tls::DevCertOptions o;
-    o.out = dir_ / "pki";
-    o.clients = {"gateway-cim1"};
-    result_ = tls::writeDevCertificates(o);
+    fs::copy(*shared_ / "pki", dir_ / "pki", fs::copy_options::recursive);
+    result_ = *shared_result_;
   }
   void TearDown() override {
     std::error_code ec;
@@ -102,6 +114,8 @@ class TlsConfigTest : public ::testing::Test {
     }
     return "";
   }
+  static inline fs::path* shared_ = nullptr;
+  static inline tls::DevCertResult* shared_result_ = nullptr;
   fs::path dir_;
   tls::DevCertResult result_;
 };
