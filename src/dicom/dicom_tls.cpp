@@ -23,9 +23,14 @@ std::unique_ptr<DcmTLSTransportLayer> makeDicomTlsLayer(const TlsConfig& tls, bo
   if (cond.bad())
     throw std::runtime_error("DICOM TLS: cannot set the BCP 195 profile for " + where + " (" +
                              cond.text() + ")");
+  // Within the profile, TLS 1.2 keeps the ECDHE suites only (the same list as HTTPS: BCP 195
+  // also allows finite-field DHE, slower and which OpenSSL would otherwise prefer).
   SSL_CTX* ctx = layer->getNativeHandle();
-  if (!ctx || SSL_CTX_set_min_proto_version(ctx, tls::minProtocolVersion(tls.min_version)) != 1)
-    throw std::runtime_error("DICOM TLS: OpenSSL refused the protocol floor for " + where);
+  if (!ctx || SSL_CTX_set_min_proto_version(ctx, tls::minProtocolVersion(tls.min_version)) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, tls::kTls12CipherList) != 1)
+    throw std::runtime_error("DICOM TLS: OpenSSL refused the protocol or cipher settings for " +
+                             where);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   if (layer->setPrivateKeyFile(tls.key.c_str(), DCF_Filetype_PEM).bad())
     throw std::runtime_error("DICOM TLS: cannot use the private key " + tls.key.string() + " for " +
                              where);

@@ -429,6 +429,7 @@ struct HttpServer::Impl {
                    conn.peer, port,
                    tls_port ? "the HTTPS port is " + std::to_string(tls_port)
                             : std::string("this hub has no HTTPS port"));
+      drain(conn);  // read the hello and close with FIN, not with a reset
       return false;
     }
     if (!tls_hello) {
