@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   clang libclang-rt-14-dev clang-format
   libdcmtk-dev dcmtk
-  libboost-dev libssl-dev libsqlite3-dev sqlite3
+  libboost-dev libssl-dev openssl libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libhpdf-dev libmstch-dev
   libgtest-dev libgmock-dev libbenchmark-dev

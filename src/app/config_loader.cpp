@@ -177,6 +177,56 @@ void loadLetters(const toml::table& t, const std::string& file, LettersConfig& l
   }
 }
 
+// [tls]: unknown keys and wrong types are errors (a typo must not leave TLS half set up).
+void loadTls(const toml::table& tbl, const std::string& file, TlsConfig& t) {
+  const std::string where = "configuration " + file + ", [tls] ";
+  auto text = [&](const toml::node& node, const std::string& name) {
+    auto v = node.value_exact<std::string>();
+    if (!v) throw std::runtime_error(where + name + " must be a string");
+    return *v;
+  };
+  auto port = [&](const toml::node& node, const std::string& name) {
+    auto v = node.value_exact<int64_t>();
+    if (!v || *v < 0 || *v > 65535)
+      throw std::runtime_error(where + name + " must be a port number from 0 (off) to 65535");
+    return static_cast<uint16_t>(*v);
+  };
+  for (const auto& [key, node] : tbl) {
+    const std::string name(key.str());
+    if (name == "cert") {
+      t.cert = text(node, name);
+    } else if (name == "key") {
+      t.key = text(node, name);
+    } else if (name == "ca") {
+      t.ca = text(node, name);
+    } else if (name == "min_version") {
+      t.min_version = text(node, name);
+    } else if (name == "client_cert") {
+      t.client_cert = text(node, name);
+    } else if (name == "http") {
+      t.http = text(node, name);
+    } else if (name == "https_port") {
+      t.https_port = port(node, name);
+    } else if (name == "dicom_port") {
+      t.dicom_port = port(node, name);
+    } else if (name == "dicom_plain") {
+      auto v = node.value_exact<bool>();
+      if (!v) throw std::runtime_error(where + name + " must be true or false");
+      t.dicom_plain = *v;
+    } else if (name == "hsts_max_age") {
+      auto v = node.value_exact<int64_t>();
+      if (!v || *v < 0) throw std::runtime_error(where + name + " must be a number of seconds");
+      t.hsts_max_age = *v;
+    } else {
+      throw std::runtime_error(where + "has an unknown key '" + name + "'");
+    }
+  }
+  // Relative paths are relative to the configuration file, not to the hub's working directory.
+  const auto base = std::filesystem::path(file).parent_path();
+  for (auto* p : {&t.cert, &t.key, &t.ca})
+    if (!p->empty() && p->is_relative()) *p = base / *p;
+}
+
 }  // namespace
 
 void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
@@ -224,6 +274,13 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
       ae.aet = (*tbl)["aet"].value_or(std::string());
       ae.host = (*tbl)["host"].value_or(std::string("127.0.0.1"));
       ae.port = static_cast<uint16_t>((*tbl)["port"].value_or<int64_t>(104));
+      if (auto tls = (*tbl)["tls"]) {
+        auto v = tls.value_exact<bool>();
+        if (!v)
+          throw std::runtime_error("configuration " + file.string() +
+                                   ": [[remote_ae]] tls must be true or false");
+        ae.tls = *v;
+      }
       if (ae.aet.empty() || ae.aet.size() > 16)
         throw std::runtime_error("configuration " + file.string() +
                                  ": every [[remote_ae]] needs an 'aet' of 1 to 16 characters");
@@ -237,6 +294,12 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
     loadProgramme(*tbl, file.string(), c.programme);
   }
   loadLetters(t, file.string(), c.letters);
+  if (auto node = t["tls"]) {
+    auto tbl = node.as_table();
+    if (!tbl)
+      throw std::runtime_error("configuration " + file.string() + ": [tls] must be a table");
+    loadTls(*tbl, file.string(), c.tls);
+  }
   if (auto readers = t["l2_reader"].as_array()) {
     c.l2_readers.clear();
     for (auto& node : *readers) {

@@ -21,6 +21,7 @@
 #include "services/study_event_queue.h"
 #include "services/workflow_service.h"
 #include "storage/fs_blob_store.h"
+#include "tls/tls_files.h"
 
 namespace dualread {
 
@@ -54,6 +55,10 @@ Hub::~Hub() { stop(); }
 
 void Hub::start() {
   auto& c = impl_->config;
+  // TLS files and settings are checked before anything opens: a wrong file is one sentence.
+  if (const auto cert = tls::checkTlsConfig(c); c.tls.enabled())
+    spdlog::info("TLS certificate {} (CN {}, valid until {})", c.tls.cert.string(),
+                 cert.subject_cn.empty() ? "none" : cert.subject_cn, cert.not_after);
   std::filesystem::create_directories(c.data_dir);
   impl_->blobs = std::make_unique<FsBlobStore>(c.data_dir);
   if (int n = impl_->blobs->cleanStaging())
@@ -156,5 +161,7 @@ void Hub::stop() {
 }
 
 uint16_t Hub::httpPort() const { return impl_->http ? impl_->http->port() : 0; }
+
+uint16_t Hub::httpsPort() const { return impl_->http ? impl_->http->tlsPort() : 0; }
 
 }  // namespace dualread

@@ -17,6 +17,7 @@ class Hub {
   void start();
   void stop();
   uint16_t httpPort() const;
+  uint16_t httpsPort() const;  // 0 without HTTPS ([tls])
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 
 #include "app/config_loader.h"
 #include "app/hub.h"
+#include "app/tls_cli.h"
 #include "index/archive_index.h"
 #include "index/register_store.h"
 #include "services/audit_service.h"
@@ -48,8 +49,12 @@ int runHub(HubConfig config, bool open) {
     spdlog::error("The hub could not start: {}", e.what());
     return 1;
   }
-  spdlog::info("Hub ready: web and DICOMweb on http://{}:{}, DICOM AE {} on port {}",
-               config.bind_address, hub.httpPort(), config.aet, config.dicom_port);
+  if (config.tls.enabled()) {
+    spdlog::info("{}", hubReadyWithTls(config, hub.httpPort(), hub.httpsPort()));
+  } else {
+    spdlog::info("Hub ready: web and DICOMweb on http://{}:{}, DICOM AE {} on port {}",
+                 config.bind_address, hub.httpPort(), config.aet, config.dicom_port);
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("Stop requested ({}); finishing transfers in progress and closing",
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
   hub->add_option("--aet", hub_config.aet, "the hub's DICOM AE title");
   hub->add_option("--bind", hub_config.bind_address, "address to listen on (default 127.0.0.1)");
   hub->add_flag("--open", open, "no credentials required (demo and tests only)");
+  addHubTlsOptions(*hub, hub_config.tls);
 
   // synth
   SynthOptions synth;
@@ -172,6 +178,11 @@ int main(int argc, char** argv) {
   import_women->add_option("file", import_file, "invitation file (CSV, ';' separated)")
       ->required()
       ->check(CLI::ExistingFile);
+  // admin
+  auto* admin = app.add_subcommand("admin", "administration: accounts, certificates");
+  admin->require_subcommand(1);
+  tls::DevCertOptions dev_cert;
+  auto* dev_cert_cmd = addDevCertCommand(*admin, dev_cert);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -199,6 +210,7 @@ int main(int argc, char** argv) {
     if (*fsck) return runFsckCommand(fsck_data);
     if (*audit_verify) return runAuditVerify(audit_data, std::cout);
     if (*import_women) return runImportWomen(import_data, import_file);
+    if (*dev_cert_cmd) return runDevCertCommand(dev_cert);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

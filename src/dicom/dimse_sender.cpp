@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "dicom/dicom_tls.h"
 #include "dicom/instance_reader.h"
 
 namespace dualread {
@@ -50,7 +51,8 @@ bool isNativeTransferSyntax(const std::string& ts) {
 
 std::unique_ptr<StoreSubOperations> StoreSubOperations::connect(
     const RemoteAe& destination, const std::string& calling_aet,
-    const std::vector<InstanceRow>& instances, int timeout_seconds, std::string& error) {
+    const std::vector<InstanceRow>& instances, int timeout_seconds, std::string& error,
+    const TlsConfig* tls) {
   std::unique_ptr<StoreSubOperations> s(new StoreSubOperations());
   s->owned_ = true;
   s->timeout_ = timeout_seconds;
@@ -68,6 +70,22 @@ std::unique_ptr<StoreSubOperations> StoreSubOperations::connect(
   ASC_setAPTitles(params, calling_aet.c_str(), destination.aet.c_str(), nullptr);
   const std::string peer = destination.host + ":" + std::to_string(destination.port);
   ASC_setPresentationAddresses(params, OFStandard::getHostName().c_str(), peer.c_str());
+  if (destination.tls) {
+    if (!tls || !tls->enabled()) {
+      error = destination.aet + " is configured with tls = true but the hub has no [tls] cert";
+      ASC_destroyAssociationParameters(&params);
+      return nullptr;
+    }
+    try {
+      s->tls_layer_ = makeDicomTlsLayer(*tls, false);
+    } catch (const std::exception& e) {
+      error = e.what();
+      ASC_destroyAssociationParameters(&params);
+      return nullptr;
+    }
+    ASC_setTransportLayer(s->net_, s->tls_layer_.get(), 0);
+    ASC_setTransportLayerType(params, OFTrue);
+  }
 
   // One context per (SOP class, stored transfer syntax) proposing only that syntax, so the
   // destination either takes the bytes as stored or says no; one per SOP class for the

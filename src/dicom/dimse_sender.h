@@ -19,6 +19,8 @@
 #include "index/records.h"
 #include "services/hub_config.h"
 
+class DcmTLSTransportLayer;
+
 namespace dualread {
 
 struct SubOperationResult {
@@ -35,11 +37,13 @@ class StoreSubOperations {
   // Opens an association from `calling_aet` to `destination`, proposing for every distinct
   // (SOP class, transfer syntax) of `instances` a context with that transfer syntax alone and
   // one with explicit/implicit VR little endian. Returns nullptr and fills `error` with a
-  // sentence when the destination cannot be reached or accepts none of them.
+  // sentence when the destination cannot be reached or accepts none of them. A destination
+  // with tls = true is reached over DICOM TLS set up from `tls` (required then).
   static std::unique_ptr<StoreSubOperations> connect(const RemoteAe& destination,
                                                      const std::string& calling_aet,
                                                      const std::vector<InstanceRow>& instances,
-                                                     int timeout_seconds, std::string& error);
+                                                     int timeout_seconds, std::string& error,
+                                                     const TlsConfig* tls = nullptr);
 
   // Uses the association of a C-GET request (not owned): only contexts on which the requester
   // accepted the SCP role are used.
@@ -61,7 +65,8 @@ class StoreSubOperations {
   T_ASC_PresentationContextID choosePresentationContext(const InstanceRow& instance,
                                                         std::string& accepted_ts) const;
 
-  T_ASC_Network* net_ = nullptr;  // owned when we opened the association
+  std::unique_ptr<DcmTLSTransportLayer> tls_layer_;  // outlives net_ (destroyed after it)
+  T_ASC_Network* net_ = nullptr;                     // owned when we opened the association
   T_ASC_Association* assoc_ = nullptr;
   bool owned_ = false;
   bool get_role_ = false;  // C-GET: the peer must have accepted the SCP role

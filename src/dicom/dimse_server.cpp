@@ -44,6 +44,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "dicom/dicom_tls.h"
 #include "dicom/dimse_query.h"
 #include "dicom/dimse_sender.h"
 #include "dicom/instance_reader.h"
@@ -210,13 +211,21 @@ struct DimseServer::Impl {
   int listen_fd = -1;
   int wake_fd = -1;
   T_ASC_Network* net = nullptr;
+  // DICOM TLS ([tls] dicom_port): its own listening socket and DCMTK network with the TLS
+  // layer; the plain port (listen_fd) is -1 when [tls] dicom_plain = false.
+  int tls_listen_fd = -1;
+  uint16_t tls_port = 0;
+  T_ASC_Network* tls_net = nullptr;
+  std::unique_ptr<DcmTLSTransportLayer> tls_layer;
   std::thread acceptor;
   std::atomic<bool> stopping{false};
   bool started = false;
 
   struct Connection {
     std::mutex mu;
-    int fd = -1;  // our copy of the socket, for shutdown() at stop; DCMTK owns a dup()
+    int fd = -1;       // our copy of the socket, for shutdown() at stop; DCMTK owns a dup()
+    bool tls = false;  // accepted on the TLS DICOM port
+    std::string ip;
     std::thread thread;
     std::atomic<bool> finished{false};
   };
@@ -706,8 +715,8 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   std::string target = calling_;
   if (is_move) {
     std::string error;
-    sender =
-        StoreSubOperations::connect(*dest, s_.config.aet, instances, kDimseTimeoutSeconds, error);
+    sender = StoreSubOperations::connect(*dest, s_.config.aet, instances, kDimseTimeoutSeconds,
+                                         error, &s_.config.tls);
     target = dest->aet;
     if (!sender) {
       spdlog::error("Could not send {} images to {} for {} by C-MOVE: {}", instances.size(),
@@ -860,16 +869,44 @@ void DimseServer::Impl::serve(Connection& c) {
   const int ready = dcmtk_fd < 0 ? 0 : ::poll(p, 2, kAcseTimeoutSeconds * 1000);
   T_ASC_Association* assoc = nullptr;
   OFCondition cond = EC_IllegalCall;
+  bool right_protocol = false;
   if (ready > 0 && (p[0].revents & POLLIN) && !stopping) {
+    // A TLS ClientHello starts with byte 0x16, an A-ASSOCIATE-RQ with 0x01: each port refuses
+    // the other protocol with a sentence rather than a protocol error.
+    unsigned char first = 0;
+    const ssize_t n = ::recv(c.fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 1 && c.tls && first != 0x16) {
+      spdlog::warn(
+          "DICOM from {}: a plain (non-TLS) association reached the TLS DICOM port {}; the "
+          "sender must enable TLS (e.g. storescu +tls) or use the plain port",
+          c.ip, tls_port);
+    } else if (n == 1 && !c.tls && first == 0x16) {
+      spdlog::warn(
+          "DICOM from {}: a TLS connection reached the plain DICOM port {}; the sender must "
+          "use the TLS DICOM port{}",
+          c.ip, services.config.dicom_port,
+          tls_port ? " " + std::to_string(tls_port) : std::string(" (none is configured)"));
+    } else if (n == 1) {
+      right_protocol = true;
+    }
+  }
+  if (right_protocol) {
     std::lock_guard<std::mutex> lk(external_socket_mutex);
     dcmExternalSocketHandle.set(dcmtk_fd);
-    cond = ASC_receiveAssociation(net, &assoc, kMaxReceivePdu, nullptr, nullptr, OFFalse,
-                                  DUL_NOBLOCK, kAcseTimeoutSeconds);
+    cond = ASC_receiveAssociation(c.tls ? tls_net : net, &assoc, kMaxReceivePdu, nullptr, nullptr,
+                                  c.tls ? OFTrue : OFFalse, DUL_NOBLOCK, kAcseTimeoutSeconds);
     dcmExternalSocketHandle.set(-1);
   }
   bool dcmtk_owns_fd = assoc && assoc->DULassociation;
   if (cond.bad()) {
-    if (ready > 0) spdlog::debug("A connection closed before a valid association: {}", cond.text());
+    if (right_protocol && c.tls)
+      spdlog::warn(
+          "DICOM TLS from {}: no association ({}); a failed TLS handshake usually "
+          "means an untrusted certificate on either side, a missing client "
+          "certificate, or an old TLS version",
+          c.ip, cond.text());
+    else if (right_protocol)
+      spdlog::debug("A connection closed before a valid association: {}", cond.text());
   } else {
     const std::string calling = trim(assoc->params->DULparams.callingAPTitle);
     const std::string called = trim(assoc->params->DULparams.calledAPTitle);
@@ -916,7 +953,13 @@ void DimseServer::Impl::serve(Connection& c) {
           spdlog::warn("Association from {} ({}) failed while accepting it: {}", calling, peer,
                        cond.text());
         } else {
-          spdlog::info("Association from {} ({}) accepted", calling, peer);
+          const std::string cert_cn = c.tls ? peerCertificateCn(assoc) : std::string();
+          if (c.tls)
+            spdlog::info("Association from {} ({}) accepted over TLS{}", calling, peer,
+                         cert_cn.empty() ? " (no client certificate)"
+                                         : " (client certificate " + cert_cn + ")");
+          else
+            spdlog::info("Association from {} ({}) accepted", calling, peer);
           if (!refused.empty()) {
             // Many senders propose every type they know; only a refused send is worth a warning.
             std::set<std::string> unique(refused.begin(), refused.end());
@@ -974,14 +1017,18 @@ void DimseServer::Impl::acceptLoop() {
   const std::size_t max_connections =
       static_cast<std::size_t>(std::max(1, services.config.dicom_max_associations)) + 16;
   while (!stopping) {
-    pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    const int n = ::poll(p, 2, 1000);
+    // poll() skips negative descriptors: either port may be closed.
+    pollfd p[3] = {{listen_fd, POLLIN, 0}, {tls_listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    const int n = ::poll(p, 3, 1000);
     reapFinished();
     if (stopping) break;
-    if (n <= 0 || !(p[0].revents & POLLIN)) continue;
+    if (n <= 0) continue;
+    const bool secure = !(p[0].revents & POLLIN) && (p[1].revents & POLLIN);
+    if (!(p[0].revents & POLLIN) && !secure) continue;
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC);
+    const int fd = ::accept4(secure ? tls_listen_fd : listen_fd, reinterpret_cast<sockaddr*>(&from),
+                             &len, SOCK_CLOEXEC);
     if (fd < 0) continue;
     std::lock_guard<std::mutex> lk(conns_mu);
     if (conns.size() >= max_connections) {
@@ -994,6 +1041,10 @@ void DimseServer::Impl::acceptLoop() {
     }
     auto c = std::make_unique<Connection>();
     c->fd = fd;
+    c->tls = secure;
+    char ip[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+    c->ip = ip;
     Connection* raw = c.get();
     conns.push_back(std::move(c));
     raw->thread = std::thread([this, raw] { serve(*raw); });
@@ -1004,6 +1055,57 @@ DimseServer::DimseServer(HubServices& services) : impl_(std::make_unique<Impl>(s
 
 DimseServer::~DimseServer() { stop(); }
 
+namespace {
+
+// Opens a listening IPv4 socket; throws a sentence naming the address and the reason.
+int listenSocket(const std::string& bind_address, uint16_t port_number, const std::string& what) {
+  const std::string where = bind_address + ":" + std::to_string(port_number);
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(port_number);
+  if (::getaddrinfo(bind_address.empty() ? nullptr : bind_address.c_str(), port.c_str(), &hints,
+                    &res) != 0 ||
+      !res) {
+    throw std::runtime_error("cannot listen for " + what + " on " + where +
+                             ": the bind address is not an IPv4 address or host name");
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
+    const std::string err = std::strerror(errno);
+    ::freeaddrinfo(res);
+    ::close(fd);
+    throw std::runtime_error("cannot listen for " + what + " on " + where + ": " + err);
+  }
+  ::freeaddrinfo(res);
+  return fd;
+}
+
+// A DCMTK acceptor network over our own listening socket (see the file comment).
+T_ASC_Network* acceptorNetwork(int listen_fd) {
+  std::lock_guard<std::mutex> lk(external_socket_mutex);
+  dcmExternalSocketHandle.set(listen_fd);
+  T_ASC_Network* net = nullptr;
+  OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, 0, kAcseTimeoutSeconds, &net);
+  dcmExternalSocketHandle.set(-1);
+  if (cond.bad())
+    throw std::runtime_error(std::string("cannot initialise the DICOM network: ") + cond.text());
+  return net;
+}
+
+uint16_t boundPort(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return 0;
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
 void DimseServer::start() {
   Impl& m = *impl_;
   if (m.started) return;
@@ -1012,49 +1114,46 @@ void DimseServer::start() {
   dcmDisableGethostbyaddr.set(OFTrue);  // peers are logged by address; no DNS stalls
   if (dcmConnectionTimeout.get() < 0) dcmConnectionTimeout.set(15);  // C-MOVE destinations
 
+  const bool tls = cfg.tls.enabled() && cfg.tls.dicom_port != 0;
+  const bool plain = !tls || cfg.tls.dicom_plain;
   const std::string where = cfg.bind_address + ":" + std::to_string(cfg.dicom_port);
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(cfg.dicom_port);
-  if (::getaddrinfo(cfg.bind_address.empty() ? nullptr : cfg.bind_address.c_str(), port.c_str(),
-                    &hints, &res) != 0 ||
-      !res) {
-    throw std::runtime_error("cannot listen for DICOM on " + where +
-                             ": the bind address is not an IPv4 address or host name");
-  }
-  m.listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(m.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(m.listen_fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(m.listen_fd, 64) != 0) {
-    const std::string err = std::strerror(errno);
-    ::freeaddrinfo(res);
-    ::close(m.listen_fd);
-    m.listen_fd = -1;
-    throw std::runtime_error("cannot listen for DICOM on " + where + ": " + err);
-  }
-  ::freeaddrinfo(res);
-  m.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  {
-    // With an external socket set, DCMTK creates no listening socket of its own.
-    std::lock_guard<std::mutex> lk(external_socket_mutex);
-    dcmExternalSocketHandle.set(m.listen_fd);
-    OFCondition cond = ASC_initializeNetwork(NET_ACCEPTOR, 0, kAcseTimeoutSeconds, &m.net);
-    dcmExternalSocketHandle.set(-1);
-    if (cond.bad()) {
-      ::close(m.listen_fd);
-      ::close(m.wake_fd);
-      m.listen_fd = m.wake_fd = -1;
-      throw std::runtime_error(std::string("cannot initialise the DICOM network: ") + cond.text());
+  auto cleanup = [&m] {
+    if (m.net) ASC_dropNetwork(&m.net);
+    if (m.tls_net) ASC_dropNetwork(&m.tls_net);
+    m.tls_layer.reset();
+    for (int* fd : {&m.listen_fd, &m.tls_listen_fd, &m.wake_fd}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
     }
+  };
+  try {
+    if (plain) {
+      m.listen_fd = listenSocket(cfg.bind_address, cfg.dicom_port, "DICOM");
+      m.net = acceptorNetwork(m.listen_fd);
+    }
+    if (tls) {
+      m.tls_layer = makeDicomTlsLayer(cfg.tls, true);
+      m.tls_listen_fd = listenSocket(cfg.bind_address, cfg.tls.dicom_port, "DICOM over TLS");
+      m.tls_port = boundPort(m.tls_listen_fd);
+      m.tls_net = acceptorNetwork(m.tls_listen_fd);
+      OFCondition cond = ASC_setTransportLayer(m.tls_net, m.tls_layer.get(), 0);
+      if (cond.bad())
+        throw std::runtime_error(std::string("cannot set up DICOM TLS: ") + cond.text());
+    }
+  } catch (...) {
+    cleanup();
+    throw;
   }
+  m.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   m.stopping = false;
   m.started = true;
   m.acceptor = std::thread([&m] { m.acceptLoop(); });
-  spdlog::info("DICOM door open: AE {} on {} (up to {} simultaneous associations)", cfg.aet, where,
-               cfg.dicom_max_associations);
+  if (plain)
+    spdlog::info("DICOM door open: AE {} on {} (up to {} simultaneous associations)", cfg.aet,
+                 where, cfg.dicom_max_associations);
+  if (tls)
+    spdlog::info("DICOM TLS door open: AE {} on {}:{} (TLS {} and up, client certificates: {})",
+                 cfg.aet, cfg.bind_address, m.tls_port, cfg.tls.min_version, cfg.tls.client_cert);
 }
 
 void DimseServer::stop() {
@@ -1066,8 +1165,9 @@ void DimseServer::stop() {
     // The accept loop also wakes once a second.
   }
   if (m.acceptor.joinable()) m.acceptor.join();
-  ::close(m.listen_fd);
-  m.listen_fd = -1;
+  if (m.listen_fd >= 0) ::close(m.listen_fd);
+  if (m.tls_listen_fd >= 0) ::close(m.tls_listen_fd);
+  m.listen_fd = m.tls_listen_fd = -1;
   {
     // Idle associations close within a second; transfers in progress get a grace period, then
     // their sockets are shut down.
@@ -1093,6 +1193,8 @@ void DimseServer::stop() {
     m.conns.clear();
   }
   if (m.net) ASC_dropNetwork(&m.net);
+  if (m.tls_net) ASC_dropNetwork(&m.tls_net);
+  m.tls_layer.reset();
   ::close(m.wake_fd);
   m.wake_fd = -1;
   m.started = false;

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -19,11 +21,14 @@
 #include <condition_variable>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "http/http_util.h"
+#include "http/https_context.h"
 #include "http/router.h"
 #include "http/routes.h"
+#include "tls/tls_files.h"  // commonName
 
 namespace dualread {
 namespace {
@@ -46,11 +51,51 @@ int64_t nowMs() {
       .count();
 }
 
+using TlsStream = net::ssl::stream<tcp::socket&>;
+
+// What requests are read from and responses written to: the TCP socket itself, or TLS over
+// it once an HTTPS handshake succeeded. Meets Beast's SyncReadStream and SyncWriteStream.
+class ConnStream {
+ public:
+  explicit ConnStream(tcp::socket& socket) : socket_(socket) {}
+  void useTls(TlsStream* tls) { tls_ = tls; }
+  template <class Buffers>
+  size_t read_some(const Buffers& b, boost::system::error_code& ec) {
+    return tls_ ? tls_->read_some(b, ec) : socket_.read_some(b, ec);
+  }
+  template <class Buffers>
+  size_t read_some(const Buffers& b) {
+    boost::system::error_code ec;
+    const size_t n = read_some(b, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <class Buffers>
+  size_t write_some(const Buffers& b, boost::system::error_code& ec) {
+    return tls_ ? tls_->write_some(b, ec) : socket_.write_some(b, ec);
+  }
+  template <class Buffers>
+  size_t write_some(const Buffers& b) {
+    boost::system::error_code ec;
+    const size_t n = write_some(b, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  tcp::socket& socket_;
+  TlsStream* tls_ = nullptr;
+};
+
 // One accepted connection, served by its own thread. The socket's descriptor may be shut down
 // by the watchdog or stop() from other threads; only the owning thread closes it.
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
+  ConnStream stream{socket};
+  std::unique_ptr<TlsStream> tls;  // set on the HTTPS port, before the handshake
+  std::string client_cert_cn;      // of a verified client certificate
+  std::string hsts;                // Strict-Transport-Security value over HTTPS
   std::string peer;
   std::atomic<int64_t> deadline_ms{0};
   std::atomic<bool> idle{true};
@@ -100,7 +145,7 @@ class BeastBody final : public http::RequestBody {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       boost::system::error_code ec;
       conn_.armDeadline(kIoTimeout);
-      bhttp::write(conn_.socket, cont, ec);
+      bhttp::write(conn_.stream, cont, ec);
       if (ec) throw HttpError(400, "the connection failed before the body was sent");
     }
     for (;;) {
@@ -108,7 +153,7 @@ class BeastBody final : public http::RequestBody {
       parser_.get().body().size = n;
       boost::system::error_code ec;
       conn_.armDeadline(kIoTimeout);
-      bhttp::read(conn_.socket, buffer_, parser_, ec);
+      bhttp::read(conn_.stream, buffer_, parser_, ec);
       if (ec == bhttp::error::need_buffer) ec = {};
       const size_t got = n - parser_.get().body().size;
       consumed_ += got;
@@ -153,12 +198,13 @@ class BeastWriter final : public http::ResponseWriter {
     res.result(static_cast<unsigned>(status));
     res.set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
     for (auto& [k, v] : headers) res.insert(k, v);
+    if (!conn_.hsts.empty()) res.set(bhttp::field::strict_transport_security, conn_.hsts);
     res.keep_alive(keepAlive());
     res.body() = std::move(body);
     res.prepare_payload();
     boost::system::error_code ec;
     conn_.armDeadline(kIoTimeout);
-    bhttp::write(conn_.socket, res, ec);
+    bhttp::write(conn_.stream, res, ec);
     bytes_ += res.body().size();
     if (ec) throw ConnectionLost("client went away: " + ec.message());
   }
@@ -173,6 +219,7 @@ class BeastWriter final : public http::ResponseWriter {
     res_->result(static_cast<unsigned>(status));
     res_->set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
     for (auto& [k, v] : headers) res_->insert(k, v);
+    if (!conn_.hsts.empty()) res_->set(bhttp::field::strict_transport_security, conn_.hsts);
     res_->keep_alive(keepAlive());
     if (content_length)
       res_->content_length(*content_length);
@@ -184,7 +231,7 @@ class BeastWriter final : public http::ResponseWriter {
     sr_ = std::make_unique<bhttp::response_serializer<bhttp::buffer_body>>(*res_);
     boost::system::error_code ec;
     conn_.armDeadline(kIoTimeout);
-    bhttp::write_header(conn_.socket, *sr_, ec);
+    bhttp::write_header(conn_.stream, *sr_, ec);
     if (ec) throw ConnectionLost("client went away: " + ec.message());
   }
 
@@ -198,7 +245,7 @@ class BeastWriter final : public http::ResponseWriter {
     res_->body().more = true;
     boost::system::error_code ec;
     conn_.armDeadline(kIoTimeout);
-    bhttp::write(conn_.socket, *sr_, ec);
+    bhttp::write(conn_.stream, *sr_, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) throw ConnectionLost("client went away: " + ec.message());
     bytes_ += data.size();
@@ -213,7 +260,7 @@ class BeastWriter final : public http::ResponseWriter {
     res_->body().more = false;
     boost::system::error_code ec;
     conn_.armDeadline(kIoTimeout);
-    bhttp::write(conn_.socket, *sr_, ec);
+    bhttp::write(conn_.stream, *sr_, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) throw ConnectionLost("client went away: " + ec.message());
     finished_ = true;
@@ -264,6 +311,11 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::thread accept_thread;
   std::thread watchdog_thread;
+  // HTTPS ([tls]): its own port and accept thread; the plain port may be off or redirect.
+  std::optional<net::ssl::context> tls_ctx;
+  tcp::acceptor tls_acceptor{ioc};
+  uint16_t tls_port = 0;
+  std::thread tls_accept_thread;
   std::mutex mu;  // guards conns
   std::condition_variable cv;
   std::list<std::unique_ptr<Connection>> conns;
@@ -283,7 +335,7 @@ struct HttpServer::Impl {
     }
   }
 
-  void acceptLoop() {
+  void acceptLoop(tcp::acceptor& acceptor, bool secure) {
     for (;;) {
       tcp::socket socket(ioc);
       boost::system::error_code ec;
@@ -296,6 +348,11 @@ struct HttpServer::Impl {
       }
       std::lock_guard<std::mutex> lock(mu);
       reapLocked();
+      if (conns.size() >= maxConnections() && secure) {
+        spdlog::warn("HTTPS: {} connections open, refusing a new one", conns.size());
+        socket.close(ec);
+        continue;
+      }
       if (conns.size() >= maxConnections()) {
         spdlog::warn("HTTP: {} connections open, refusing a new one", conns.size());
         static const char kBusy[] =
@@ -307,6 +364,11 @@ struct HttpServer::Impl {
         continue;
       }
       auto conn = std::make_unique<Connection>(std::move(socket));
+      if (secure) {
+        conn->tls = std::make_unique<TlsStream>(conn->socket, *tls_ctx);
+        const int64_t max_age = services.config.tls.hsts_max_age;
+        if (max_age > 0) conn->hsts = "max-age=" + std::to_string(max_age);
+      }
       auto ep = conn->socket.remote_endpoint(ec);
       conn->peer = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
       Connection* raw = conn.get();
@@ -330,13 +392,91 @@ struct HttpServer::Impl {
     }
   }
 
-  std::string baseUrl(const bhttp::request_parser<bhttp::buffer_body>& parser) const {
+  std::string baseUrl(const bhttp::request_parser<bhttp::buffer_body>& parser,
+                      bool secure = false) const {
     const auto& h = parser.get();
-    std::string scheme = "http";
+    std::string scheme = secure ? "https" : "http";
     if (http::iequals(http::trim(h["X-Forwarded-Proto"]), "https")) scheme = "https";
     std::string host(h[bhttp::field::host]);
-    if (!validHost(host)) host = bind_host + ":" + std::to_string(port);
+    if (!validHost(host)) host = bind_host + ":" + std::to_string(secure ? tls_port : port);
     return scheme + "://" + host;
+  }
+
+  // [tls] http = "redirect": where the same request goes over HTTPS.
+  std::string httpsLocation(const http::HttpRequest& req) const {
+    std::string host = req.header("host");
+    if (!validHost(host)) host = bind_host;
+    const size_t bracket = host.rfind(']');
+    const size_t colon = host.rfind(':');
+    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket))
+      host.resize(colon);
+    return "https://" + host + (tls_port == 443 ? "" : ":" + std::to_string(tls_port)) + req.target;
+  }
+
+  // Before the first request: a TLS ClientHello starts with byte 0x16, HTTP with a letter.
+  // Each port refuses the other protocol with a log line that says what happened; the HTTPS
+  // port then runs the handshake and notes a verified client certificate's common name.
+  bool startConnection(Connection& conn) {
+    conn.armDeadline(kIdleTimeout);
+    unsigned char first = 0;
+    boost::system::error_code ec;
+    const size_t n = conn.socket.receive(net::buffer(&first, 1), tcp::socket::message_peek, ec);
+    if (ec || n == 0) return false;  // closed, or shut down by the watchdog / stop()
+    const bool tls_hello = first == 0x16;
+    if (!conn.tls) {
+      if (!tls_hello) return true;
+      spdlog::warn("HTTP from {}: a TLS (https://) connection reached the plain HTTP port {}; {}",
+                   conn.peer, port,
+                   tls_port ? "the HTTPS port is " + std::to_string(tls_port)
+                            : std::string("this hub has no HTTPS port"));
+      drain(conn);  // read the hello and close with FIN, not with a reset
+      return false;
+    }
+    if (!tls_hello) {
+      spdlog::warn(
+          "HTTPS from {}: plain HTTP reached the HTTPS port {}; the client must use "
+          "https://",
+          conn.peer, tls_port);
+      conn.tls.reset();  // answer in plain HTTP, the only thing this client can read
+      conn.hsts.clear();
+      BeastWriter w(conn, 11, false);
+      try {
+        w.send(400, {{"Content-Type", "application/json"}},
+               http::errorBody("this port speaks HTTPS only; use https://"));
+      } catch (const std::exception&) {
+      }
+      drain(conn);
+      return false;
+    }
+    conn.armDeadline(std::chrono::seconds(30));
+    conn.tls->handshake(net::ssl::stream_base::server, ec);
+    if (ec) {
+      const std::string m = ec.message();
+      std::string why = m;
+      if (m.find("unsupported protocol") != std::string::npos)
+        why = "the client offers only TLS versions below " + services.config.tls.min_version +
+              " (" + m + ")";
+      else if (m.find("peer did not return a certificate") != std::string::npos)
+        why = "the client showed no certificate and [tls] client_cert = \"require\"";
+      else if (m.find("certificate verify failed") != std::string::npos)
+        why =
+            "the client certificate is not signed by a CA of [tls] ca, or has expired (" + m + ")";
+      else if (m.find("unknown ca") != std::string::npos ||
+               m.find("bad certificate") != std::string::npos ||
+               m.find("certificate unknown") != std::string::npos)
+        why = "the client does not trust the hub's certificate: install the hub's CA on it (" + m +
+              ")";
+      else if (m.find("no shared cipher") != std::string::npos)
+        why = "the client offers none of the modern cipher suites (" + m + ")";
+      spdlog::warn("HTTPS from {}: TLS handshake failed: {}", conn.peer, why);
+      return false;
+    }
+    conn.stream.useTls(conn.tls.get());
+    SSL* ssl = conn.tls->native_handle();
+    if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+      if (SSL_get_verify_result(ssl) == X509_V_OK) conn.client_cert_cn = tls::commonName(cert);
+    }
+    return true;
   }
 
   void dispatch(http::HttpRequest& req, http::ResponseWriter& w) {
@@ -378,12 +518,13 @@ struct HttpServer::Impl {
   // before the connection closes, instead of a reset.
   void drain(Connection& conn) {
     boost::system::error_code ec;
-    conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+    // Over TLS the read side must stay able to answer TLS records: no half-close then.
+    if (!conn.tls) conn.socket.shutdown(tcp::socket::shutdown_send, ec);
     std::vector<char> sink(64 * 1024);
     uint64_t total = 0;
     while (total < kDrainLimit) {
       conn.armDeadline(std::chrono::seconds(5));
-      const size_t n = conn.socket.read_some(net::buffer(sink), ec);
+      const size_t n = conn.stream.read_some(net::buffer(sink), ec);
       if (ec) return;
       total += n;
     }
@@ -392,7 +533,8 @@ struct HttpServer::Impl {
   void serve(Connection& conn) {
     beast::flat_buffer buffer;
     const uint64_t limit = services.config.max_request_bytes;
-    for (;;) {
+    const bool ready = startConnection(conn);
+    while (ready) {
       conn.idle = true;
       conn.armDeadline(kIdleTimeout);
       if (stopping) break;
@@ -400,7 +542,7 @@ struct HttpServer::Impl {
       parser.header_limit(kHeaderLimit);
       parser.body_limit(limit);
       boost::system::error_code ec;
-      bhttp::read_header(conn.socket, buffer, parser, ec);
+      bhttp::read_header(conn.stream, buffer, parser, ec);
       conn.idle = false;
       conn.armDeadline(kIoTimeout);
       const auto t0 = Clock::now();
@@ -408,7 +550,8 @@ struct HttpServer::Impl {
         if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
             ec == net::error::connection_reset || ec == net::error::not_connected ||
             ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
-            ec == bhttp::error::partial_message)
+            ec == bhttp::error::partial_message || ec == net::ssl::error::stream_truncated ||
+            (conn.tls && ec.category() == net::error::get_ssl_category()))
           break;  // client closed, or the watchdog / stop() shut the socket
         BeastWriter w(conn, 11, false);
         const bool too_big = ec == bhttp::error::header_limit;
@@ -429,6 +572,8 @@ struct HttpServer::Impl {
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
       req.peer = conn.peer;
+      req.secure = conn.tls != nullptr;
+      req.client_cert_cn = conn.client_cert_cn;
       for (const auto& f : msg) {
         const std::string name = http::lower(std::string(f.name_string()));
         auto it = req.headers.find(name);
@@ -437,7 +582,7 @@ struct HttpServer::Impl {
         else
           it->second += ", " + std::string(f.value());
       }
-      req.base_url = baseUrl(parser);
+      req.base_url = baseUrl(parser, req.secure);
       const size_t qmark = req.target.find('?');
       const std::string raw_path = req.target.substr(0, qmark);
       auto segments = http::splitPath(raw_path);
@@ -457,6 +602,9 @@ struct HttpServer::Impl {
                                    " bytes) is larger than the hub accepts (" +
                                    std::to_string(limit) + " bytes)");
         }
+        if (!req.secure && tls_port && services.config.tls.http == "redirect")
+          throw HttpError(308, "this hub answers over HTTPS only: " + httpsLocation(req),
+                          {{"Location", httpsLocation(req)}});
         if (!segments || !query)
           throw HttpError(400, "the request path or query has a malformed %-escape");
         req.segments = std::move(*segments);
@@ -466,7 +614,9 @@ struct HttpServer::Impl {
         // Only from before dispatch, or a handler failing after its response started.
         if (!w.started()) {
           try {
-            w.send(e.status(), {{"Content-Type", "application/json"}}, http::errorBody(e.what()));
+            http::Headers headers = e.headers();
+            headers.emplace_back("Content-Type", "application/json");
+            w.send(e.status(), std::move(headers), http::errorBody(e.what()));
           } catch (const std::exception&) {
             lost = true;
           }
@@ -482,8 +632,9 @@ struct HttpServer::Impl {
       if (!lost && !w.complete()) lost = true;  // a handler that did not finish its response
       const auto ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-      spdlog::info("HTTP {} {} -> {} in {} ms ({} bytes, {})", req.method, req.path,
-                   w.status() ? w.status() : 0, ms, w.bytes(), conn.peer);
+      spdlog::info("HTTP{} {} {} -> {} in {} ms ({} bytes, {}{})", req.secure ? "S" : "",
+                   req.method, req.path, w.status() ? w.status() : 0, ms, w.bytes(), conn.peer,
+                   conn.client_cert_cn.empty() ? "" : ", certificate " + conn.client_cert_cn);
       if (lost) break;
       if (!body.done()) {
         drain(conn);
@@ -492,6 +643,7 @@ struct HttpServer::Impl {
       if (!keep_alive || stopping) break;
     }
     boost::system::error_code ec;
+    if (ready && conn.tls) SSL_shutdown(conn.tls->native_handle());  // close_notify, no wait
     conn.socket.shutdown(tcp::socket::shutdown_both, ec);
     conn.close();
     // Under the lock: the accept thread joins done connections while holding it.
@@ -505,6 +657,27 @@ HttpServer::HttpServer(HubServices& services) : impl_(std::make_unique<Impl>(ser
 
 HttpServer::~HttpServer() { stop(); }
 
+namespace {
+
+void listenOn(tcp::acceptor& acceptor, const net::ip::address& address, uint16_t port,
+              const std::string& what, const std::string& bind_address) {
+  boost::system::error_code ec;
+  const tcp::endpoint ep(address, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    throw std::runtime_error("cannot listen for " + what + " on " + bind_address + ":" +
+                             std::to_string(port) + " (" + ec.message() +
+                             "); is another program using that port?");
+  }
+}
+
+}  // namespace
+
 void HttpServer::start() {
   auto& m = *impl_;
   if (m.running) return;
@@ -514,26 +687,35 @@ void HttpServer::start() {
   if (ec)
     throw std::runtime_error("the HTTP bind address '" + cfg.bind_address +
                              "' is not an IP address");
-  const tcp::endpoint ep(address, cfg.http_port);
-  m.acceptor.open(ep.protocol(), ec);
-  if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) m.acceptor.bind(ep, ec);
-  if (!ec) m.acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    m.acceptor.close(ignored);
-    throw std::runtime_error("cannot listen for HTTP on " + cfg.bind_address + ":" +
-                             std::to_string(cfg.http_port) + " (" + ec.message() +
-                             "); is another program using that port?");
+  const bool https = cfg.tls.enabled() && cfg.tls.https_port != 0;
+  const bool plain = !https || cfg.tls.http != "off";
+  if (https) {
+    m.tls_ctx.emplace(http::makeHttpsContext(cfg.tls));
+    listenOn(m.tls_acceptor, address, cfg.tls.https_port, "HTTPS", cfg.bind_address);
+    m.tls_port = m.tls_acceptor.local_endpoint().port();
   }
-  m.port = m.acceptor.local_endpoint().port();
+  if (plain) {
+    try {
+      listenOn(m.acceptor, address, cfg.http_port, "HTTP", cfg.bind_address);
+    } catch (const std::exception&) {
+      m.tls_acceptor.close(ec);
+      throw;
+    }
+    m.port = m.acceptor.local_endpoint().port();
+  }
   m.bind_host = address.is_v6() ? "[" + cfg.bind_address + "]" : cfg.bind_address;
   if (address.is_unspecified()) m.bind_host = "127.0.0.1";
   m.stopping = false;
   m.running = true;
-  m.accept_thread = std::thread([&m] { m.acceptLoop(); });
+  if (plain) m.accept_thread = std::thread([&m] { m.acceptLoop(m.acceptor, false); });
+  if (https) m.tls_accept_thread = std::thread([&m] { m.acceptLoop(m.tls_acceptor, true); });
   m.watchdog_thread = std::thread([&m] { m.watchdog(); });
-  spdlog::info("HTTP listening on {}:{}", cfg.bind_address, m.port);
+  if (plain)
+    spdlog::info("HTTP listening on {}:{}{}", cfg.bind_address, m.port,
+                 https && cfg.tls.http == "redirect" ? " (redirects to HTTPS)" : "");
+  if (https)
+    spdlog::info("HTTPS listening on {}:{} (TLS {} and up, client certificates: {})",
+                 cfg.bind_address, m.tls_port, cfg.tls.min_version, cfg.tls.client_cert);
 }
 
 void HttpServer::stop() {
@@ -542,10 +724,13 @@ void HttpServer::stop() {
   m.running = false;
   m.stopping = true;
   // Unblocks accept(); closing an acceptor another thread waits on is not safe in Asio.
-  ::shutdown(m.acceptor.native_handle(), SHUT_RDWR);
+  if (m.acceptor.is_open()) ::shutdown(m.acceptor.native_handle(), SHUT_RDWR);
+  if (m.tls_acceptor.is_open()) ::shutdown(m.tls_acceptor.native_handle(), SHUT_RDWR);
   if (m.accept_thread.joinable()) m.accept_thread.join();
+  if (m.tls_accept_thread.joinable()) m.tls_accept_thread.join();
   boost::system::error_code ec;
   m.acceptor.close(ec);
+  m.tls_acceptor.close(ec);
   {
     std::unique_lock<std::mutex> lock(m.mu);
     for (auto& c : m.conns)
@@ -571,5 +756,7 @@ void HttpServer::stop() {
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
+
+uint16_t HttpServer::tlsPort() const { return impl_->tls_port; }
 
 }  // namespace dualread

@@ -19,6 +19,8 @@ class HttpServer {
   void start();
   void stop();
   uint16_t port() const;
+  // The HTTPS port ([tls]), 0 when HTTPS is off. port() is then 0 when [tls] http = "off".
+  uint16_t tlsPort() const;
 
  private:
   struct Impl;

@@ -57,6 +57,8 @@ struct HttpRequest {
   RequestBody* body = nullptr;                             // never null while handling
   std::string base_url;  // "scheme://host" the client used, for absolute URLs (RetrieveURL)
   bool secure = false;   // true when the request came over TLS (HTTPS)
+  // HTTPS: subject CN of the client certificate verified against [tls] ca; empty when none.
+  std::string client_cert_cn;
 
   // Header value or empty; `name` in lower case.
   std::string header(const std::string& name) const {

@@ -19,6 +19,22 @@ struct RemoteAe {
   std::string aet;
   std::string host;
   uint16_t port = 104;
+  bool tls = false;  // C-MOVE to this AE over DICOM TLS (trusting [tls] ca, showing [tls] cert)
+};
+
+// [tls]: HTTPS and DICOM TLS (docs/notes/tls.md). Everything off while `cert` is empty.
+struct TlsConfig {
+  std::filesystem::path cert;        // PEM: the hub's certificate (then any intermediates)
+  std::filesystem::path key;         // PEM: its private key, unencrypted, readable by the hub only
+  std::filesystem::path ca;          // PEM: CAs trusted for client certificates and remote AEs
+  std::string min_version = "1.2";   // "1.2" or "1.3"
+  std::string client_cert = "none";  // none | optional | require (the last two need `ca`)
+  uint16_t https_port = 8443;        // 0 = no HTTPS
+  std::string http = "serve";        // the plain HTTP port: serve | redirect (to HTTPS) | off
+  uint16_t dicom_port = 2762;        // DICOM over TLS; 0 = none
+  bool dicom_plain = true;           // keep the plain DICOM port open as well
+  int64_t hsts_max_age = 31536000;   // Strict-Transport-Security over HTTPS; 0 = not sent
+  bool enabled() const { return !cert.empty(); }
 };
 
 struct HubConfig {
@@ -39,6 +55,7 @@ struct HubConfig {
   ProgrammeRules programme;          // [programme]: national defaults unless overridden
   std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
   LettersConfig letters;             // [letters] and [[cim]]: addresses for the print runs
+  TlsConfig tls;                     // [tls]
 };
 
 }  // namespace dualread
