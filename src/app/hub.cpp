@@ -6,6 +6,7 @@
 #include "http/http_server.h"
 #include "index/archive_index.h"
 #include "index/workflow_store.h"
+#include "services/access_service.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/ingest_service.h"
@@ -26,6 +27,7 @@ struct Hub::Impl {
   std::unique_ptr<WorkflowService> workflow;
   std::unique_ptr<StudyEventQueue> study_events;
   std::unique_ptr<HubServices> services;
+  std::unique_ptr<AccessService> access;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
 };
@@ -81,6 +83,23 @@ void Hub::start() {
   impl_->services = std::make_unique<HubServices>(
       HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams,
                   impl_->workflow.get(), impl_->audit.get()});
+  impl_->access = std::make_unique<AccessService>((c.data_dir / "index.sqlite").string(), c.access);
+  impl_->access->setAudit(impl_->audit.get());
+  impl_->access->setBirthDateLookup(
+      [index = impl_->index.get()](const std::string& woman) -> std::optional<std::string> {
+        WomanRow w;
+        if (woman.empty() || woman.size() > 18 ||
+            woman.find_first_not_of("0123456789") != std::string::npos ||
+            !index->getWoman(std::stoll(woman), w) || w.birth_date.empty())
+          return std::nullopt;
+        return w.birth_date;
+      });
+  impl_->services->access = impl_->access.get();
+  if (!c.open && !impl_->access->hasUsers())
+    spdlog::warn(
+        "No user account exists yet: every request will be refused until one is added with "
+        "'dualread admin add-user --data {} ...'",
+        c.data_dir.string());
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

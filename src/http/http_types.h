@@ -7,12 +7,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "domain/access_role.h"
 
 namespace dualread::http {
 
@@ -57,6 +60,9 @@ struct HttpRequest {
   RequestBody* body = nullptr;                             // never null while handling
   std::string base_url;  // "scheme://host" the client used, for absolute URLs (RetrieveURL)
   bool secure = false;   // true when the request came over TLS (HTTPS)
+  // Who is calling, set by the access gate before the handler runs (null only in code paths
+  // that bypass the gate, e.g. a handler called directly by a unit test).
+  std::shared_ptr<const Principal> principal;
 
   // Header value or empty; `name` in lower case.
   std::string header(const std::string& name) const {

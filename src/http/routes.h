@@ -16,6 +16,9 @@ void addStowRoutes(Router& router, HubServices& services);
 void addRestRoutes(Router& router, HubServices& services);
 // The screening workflow: L1 form, exam workflow, CDA, L2 sessions, CTI, L3 (workflow_api.cpp).
 void addWorkflowRoutes(Router& router, HubServices& services);
+// Access control: login, portal, audit views, access codes, doctors, share links
+// (access_api.cpp).
+void addAccessRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "domain/dicom_peer.h"
 #include "domain/exam_assessment.h"
 #include "domain/programme_rules.h"
 #include "domain/session_dealer.h"
+#include "services/access_settings.h"
 
 namespace dualread {
 
@@ -37,6 +39,8 @@ struct HubConfig {
   std::filesystem::path static_dir;  // web app files; empty = none
   ProgrammeRules programme;          // [programme]: national defaults unless overridden
   std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
+  AccessSettings access;              // [access]: lockout, sessions, codes, password cost
+  std::vector<DicomPeer> dicom_peers;  // [[dicom_peer]]: AE titles allowed when not --open
 };
 
 }  // namespace dualread

@@ -11,6 +11,7 @@
 namespace dualread {
 
 class AuditService;
+class AccessService;
 
 struct HubServices {
   const HubConfig& config;
@@ -24,6 +25,9 @@ struct HubServices {
   // The audit trail; null in tools and tests that run without it (reads are then served
   // unrecorded and GET /api/audit answers 503).
   AuditService* audit = nullptr;
+  // Accounts, sessions, tokens, access codes, share links (access control); null in tools and
+  // tests that run the hub --open (every request is then served as "open-access").
+  AccessService* access = nullptr;
 };
 
 }  // namespace dualread
