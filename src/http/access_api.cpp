@@ -183,8 +183,11 @@ void shareExam(HubServices& s, HttpRequest& req, ResponseWriter& w, bool instanc
   }
   const std::string sop = uidParam(req, "instance", "SOP Instance UID");
   InstanceRow row;
-  if (!s.index.findInstance(sop, row) || row.study_uid != link->study_uid)
+  if (!s.index.findInstance(sop, row) || row.study_uid != link->study_uid) {
+    // An attempt to step outside the shared exam is a use of the link too: on the record.
+    auditRead(s, req, "share.refused", "instance", sop, woman, {{"link", link->id}});
     throw HttpError(404, "this image is not part of the shared exam");
+  }
   auditRead(s, req, "share.retrieve", "instance", sop, woman, {{"link", link->id}});
   const auto path = s.blobs.pathOf(row.blob_key);
   w.beginStream(200, {{"Content-Type", "application/dicom"}, {"Cache-Control", "no-store"}},

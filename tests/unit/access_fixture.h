@@ -75,14 +75,14 @@ class AccessHttpTest : public HttpTest {
     addUser("admin", Role::kAdministrator);
     addUser("coord", Role::kCoordinator);
     addUser("sec", Role::kSecretary);
-    addUser("l2", Role::kL2Radiologist, {}, "10000000002");
-    addUser("l1", Role::kL1Radiologist, {"CIM01"}, "10000000001");
+    addUser("reader.l2", Role::kL2Radiologist, {}, "10000000002");
+    addUser("reader.l1", Role::kL1Radiologist, {"CIM01"}, "10000000001");
     addUser("tech", Role::kTechnologist, {"CIM01"});
-    addUser("gw", Role::kGateway, {"CIM01"});
+    addUser("gw.cim01", Role::kGateway, {"CIM01"});
     addUser("doc", Role::kDoctor, {}, "10000000009");
     addUser("tech2", Role::kTechnologist, {"CIM02"});
     addUser("doc2", Role::kDoctor, {}, "10000000008");
-    gateway_token_ = access_->addToken("gw");
+    gateway_token_ = access_->addToken("gw.cim01");
   }
 
   // Woman A (CIM01, named doc) and woman B (CIM02), one image each.
@@ -115,7 +115,7 @@ class AccessHttpTest : public HttpTest {
   // Logs in (password or portal) and returns the session's headers.
   Caller loginAs(const std::string& login) {
     Caller c;
-    if (login == "gw") {
+    if (login == "gw.cim01") {
       c.headers = {{"Authorization", "Bearer " + gateway_token_}};
       return c;
     }

@@ -161,10 +161,15 @@ class AccessMatrixLiveTest : public AccessHttpTest {
 };
 
 TEST_F(AccessMatrixLiveTest, EveryRoleOnEveryRoute) {
-  const std::vector<std::pair<std::string, Role>> callers = {
-      {"admin", Role::kAdministrator}, {"coord", Role::kCoordinator}, {"sec", Role::kSecretary},
-      {"l2", Role::kL2Radiologist},    {"l1", Role::kL1Radiologist},  {"tech", Role::kTechnologist},
-      {"gw", Role::kGateway},          {"doc", Role::kDoctor},        {"woman", Role::kWoman}};
+  const std::vector<std::pair<std::string, Role>> callers = {{"admin", Role::kAdministrator},
+                                                             {"coord", Role::kCoordinator},
+                                                             {"sec", Role::kSecretary},
+                                                             {"reader.l2", Role::kL2Radiologist},
+                                                             {"reader.l1", Role::kL1Radiologist},
+                                                             {"tech", Role::kTechnologist},
+                                                             {"gw.cim01", Role::kGateway},
+                                                             {"doc", Role::kDoctor},
+                                                             {"woman", Role::kWoman}};
   std::map<std::string, Caller> sessions;
   for (const auto& [login, role] : callers) sessions[login] = loginAs(login);
   int allowed = 0, refused = 0;
@@ -203,7 +208,7 @@ TEST_F(AccessMatrixLiveTest, RowRulesRefuseOtherCentresOtherWomenOtherDoctors) {
   const Caller doc2 = loginAs("doc2");
   const Caller doc = loginAs("doc");
   const Caller woman = loginAs("woman");
-  const Caller l1 = loginAs("l1");
+  const Caller l1 = loginAs("reader.l1");
   const std::string a = "/api/exams/" + kStudyA;
   const std::string b = "/api/exams/" + kStudyB;
   EXPECT_EQ(httpGet(port_, a, tech.headers).status, 200);
@@ -221,7 +226,8 @@ TEST_F(AccessMatrixLiveTest, RowRulesRefuseOtherCentresOtherWomenOtherDoctors) {
   EXPECT_EQ(httpGet(port_, "/api/women/" + woman_b_ + "/exams", tech.headers).status, 403);
   EXPECT_EQ(httpGet(port_, "/api/women/" + woman_b_ + "/exams", tech2.headers).status, 200);
   EXPECT_EQ(httpGet(port_, "/api/cti?cim=CIM02", tech.headers).status, 403);
-  EXPECT_EQ(httpGet(port_, "/api/sessions?reader=10000000003", loginAs("l2").headers).status, 403);
+  EXPECT_EQ(httpGet(port_, "/api/sessions?reader=10000000003", loginAs("reader.l2").headers).status,
+            403);
   auto r = httpGet(port_, b, tech.headers);
   EXPECT_NE(r.body.find("another imaging centre"), std::string::npos) << r.body;
 }
@@ -239,8 +245,11 @@ TEST_F(AccessMatrixLiveTest, QidoOfACimBoundRoleIsConfinedToItsCentre) {
   };
   EXPECT_EQ(uids("/dicomweb/studies", coord.headers), (std::set<std::string>{kStudyA, kStudyB}));
   EXPECT_EQ(uids("/dicomweb/studies", tech.headers), (std::set<std::string>{kStudyA}));
-  // Wildcards and the tag form of the key cannot widen the search.
-  EXPECT_EQ(uids("/dicomweb/studies?00100021=*", tech.headers), (std::set<std::string>{kStudyA}));
+  // Neither a wildcard nor the tag form of the key widens the search.
+  EXPECT_EQ(httpGet(port_, "/dicomweb/studies?00100021=*", tech.headers).status, 403);
+  EXPECT_EQ(httpGet(port_, "/dicomweb/studies?00100021=CIM02", tech.headers).status, 403);
+  EXPECT_EQ(uids("/dicomweb/studies?00100021=CIM01", tech.headers),
+            (std::set<std::string>{kStudyA}));
   EXPECT_EQ(uids("/dicomweb/studies?PatientName=*", tech.headers),
             (std::set<std::string>{kStudyA}));
   EXPECT_EQ(httpGet(port_, "/dicomweb/studies?IssuerOfPatientID=CIM02", tech.headers).status, 403);

@@ -215,7 +215,9 @@ TEST_F(AccessServiceTest, SessionsRotateExpireAndAreStoredHashed) {
   auto third = svc_->login("claire.sec", pw, "", "127.0.0.1:1");
   for (int i = 0; i < 5; ++i) {
     now_ += 25 * 60;
-    if (i < 4) EXPECT_TRUE(svc_->sessionPrincipal(third.session_id)) << i;
+    if (i < 4) {
+      EXPECT_TRUE(svc_->sessionPrincipal(third.session_id)) << i;
+    }
   }
   EXPECT_FALSE(svc_->sessionPrincipal(third.session_id)) << "session outlived session_max_hours";
   EXPECT_FALSE(svc_->sessionPrincipal("forged-session-id"));
