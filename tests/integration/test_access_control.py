@@ -70,12 +70,16 @@ class AccessControlTest(HubTestCase):
         data = os.path.join(self.tmp, "hub")
         add_user(data, "coord", "coordinator", COORD_PW)
         add_user(data, "sec", "secretary", SEC_PW)
+        src = os.path.join(self.tmp, "synth")
+        manifest = synth(src, women=2, rounds=1, seed=11)
+        studies = os.path.join(src, "studies")
+        cim = manifest["studies"][0]["cim"]
         out = run([BIN, "admin", "add-token", "--data", data, "--login", "gw.cim01",
-                   "--role", "gateway", "--cim", "CIM01"]).stdout
+                   "--role", "gateway", "--cim", cim]).stdout
         token = out.strip().splitlines()[-1]
         self.assertTrue(token.startswith("drt_"), out)
         listing = run([BIN, "admin", "list-users", "--data", data]).stdout
-        self.assertIn("gw.cim01\tgateway\tCIM01", listing)
+        self.assertIn("gw.cim01\tgateway\t" + cim, listing)
         self.assertNotIn(token, listing)
 
         hub = Hub(data, config_text=CONFIG, open_access=False).start()
@@ -89,9 +93,6 @@ class AccessControlTest(HubTestCase):
 
         # DICOM: the configured gateway AE sends; an unknown AE and a known AE from another
         # address are rejected at association; a service the peer may not use is refused.
-        src = os.path.join(self.tmp, "synth")
-        manifest = synth(src, women=2, rounds=1, seed=11)
-        studies = os.path.join(src, "studies")
         stranger = storescu(hub.dicom_port, [studies], aet="INTRUDER", check=False)
         self.assertNotEqual(stranger.returncode, 0)
         moved = storescu(hub.dicom_port, [studies], aet="CIM01_VIEW", check=False)
@@ -142,7 +143,7 @@ class AccessControlTest(HubTestCase):
         found = json.loads(body)
         self.assertTrue(found)
         for s in found:
-            self.assertEqual(s["00100021"]["Value"][0], "CIM01")
+            self.assertEqual(s["00100021"]["Value"][0], cim)
         self.assertEqual(hub.request("GET", "/api/audit", headers=bearer)[0], 403)
         self.assertEqual(hub.request("GET", "/api/stats",
                                      headers={"Authorization": "Bearer drt_forged"})[0], 401)
