@@ -15,7 +15,54 @@ if [ ! -f "$DATA/synth/manifest.json" ]; then
   build/dualread synth --out "$DATA/synth" --women 40 --rounds 2 --seed 2026 --size small \
     --faults missing-view,laterality-mismatch,identity-typo,for-processing --fault-rate 0.1
 fi
-build/dualread hub --data "$DATA/hub" --http-port "$HTTP_PORT" --dicom-port "$DICOM_PORT" --open &
+# Access control: demo accounts (one per role) with random passwords, a gateway token, and the
+# DICOM peers the demo uses. DUALREAD_DEMO_OPEN=1 runs without credentials instead.
+USERS="$DATA/demo-users.txt"
+if [ "${DUALREAD_DEMO_OPEN:-0}" != 1 ] && [ ! -s "$USERS" ]; then
+  mkdir -p "$DATA/hub"
+  umask 077
+  : >"$USERS"
+  while read -r login role extra; do
+    pw=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-16)
+    # shellcheck disable=SC2086
+    echo "$pw" | build/dualread admin add-user --data "$DATA/hub" --login "$login" --role "$role" \
+      $extra --password-stdin >/dev/null
+    printf '%-16s %-15s %s\n' "$login" "$role" "$pw" >>"$USERS"
+  done <<'ACCOUNTS'
+admin administrator
+coordinatrice coordinator
+secretariat secretary
+lectrice.l2 l2_radiologist --rpps 10000000002
+radiologue.l1 l1_radiologist --cim CIM01 --rpps 10000000001
+manip.cim01 technologist --cim CIM01
+medecin doctor --rpps 10000000009
+ACCOUNTS
+  build/dualread admin add-token --data "$DATA/hub" --login gw.cim01 --role gateway --cim CIM01 |
+    tail -1 >"$DATA/demo-gateway-token.txt"
+  umask 022
+fi
+cat >"$DATA/demo.toml" <<'TOML'
+[[dicom_peer]]            # the demo's storescu
+aet = "DEMO_CIM"
+hosts = ["127.0.0.1"]
+services = ["store"]
+[[dicom_peer]]            # findscu / movescu / getscu with their default AE titles
+aet = "FINDSCU"
+hosts = ["127.0.0.1"]
+services = ["find"]
+[[dicom_peer]]
+aet = "MOVESCU"
+hosts = ["127.0.0.1"]
+services = ["find", "move"]
+[[dicom_peer]]
+aet = "GETSCU"
+hosts = ["127.0.0.1"]
+services = ["find", "get"]
+TOML
+OPEN_FLAG=()
+[ "${DUALREAD_DEMO_OPEN:-0}" = 1 ] && OPEN_FLAG=(--open)
+build/dualread hub --config "$DATA/demo.toml" --data "$DATA/hub" --http-port "$HTTP_PORT" \
+  --dicom-port "$DICOM_PORT" "${OPEN_FLAG[@]}" &
 HUB=$!
 trap 'kill -TERM $HUB 2>/dev/null; wait $HUB' INT TERM EXIT
 for _ in $(seq 1 100); do
@@ -26,6 +73,16 @@ echo "Sending the demo studies to the hub by DICOM (storescu)..."
 storescu -aet DEMO_CIM -aec DUALREAD +sd +r -nh 127.0.0.1 "$DICOM_PORT" "$DATA/synth/studies" \
   || echo "some demo objects were refused on purpose (faulty cases): see the hub log above"
 echo
+if [ "${DUALREAD_DEMO_OPEN:-0}" != 1 ]; then
+  echo "Demo accounts (login, role, password) - also in $USERS:"
+  cat "$USERS"
+  TOKEN=$(cat "$DATA/demo-gateway-token.txt")
+  echo "Gateway token (CIM01): $TOKEN"
+  echo "Log in from the web app, or with curl:"
+  echo "  curl -c jar -H 'Content-Type: application/json' -d '{\"login\":\"coordinatrice\",\"password\":\"...\"}' http://127.0.0.1:$HTTP_PORT/api/auth/login"
+  echo "  curl -b jar 'http://127.0.0.1:$HTTP_PORT/api/exams?status=incomplete'"
+  echo "  curl -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/dicomweb/studies"
+fi
 echo "Hub running with demo data:"
 echo "  exams:      curl http://127.0.0.1:$HTTP_PORT/api/exams?status=incomplete"
 echo "  DICOMweb:   curl http://127.0.0.1:$HTTP_PORT/dicomweb/studies"

@@ -287,6 +287,79 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
       c.remote_aes.push_back(ae);
     }
   }
+  if (auto node = t["access"]) {
+    auto tbl = node.as_table();
+    const std::string where = "configuration " + file.string() + ", [access] ";
+    if (!tbl) throw std::runtime_error(where + "must be a table");
+    struct IntKey {
+      const char* name;
+      int AccessSettings::*field;
+      int min, max;
+    };
+    static const IntKey kInts[] = {
+        {"max_failed_logins", &AccessSettings::max_failed_logins, 1, 100},
+        {"lockout_minutes", &AccessSettings::lockout_minutes, 1, 100000},
+        {"login_attempts_per_minute", &AccessSettings::login_attempts_per_minute, 1, 100000},
+        {"session_idle_minutes", &AccessSettings::session_idle_minutes, 1, 100000},
+        {"session_max_hours", &AccessSettings::session_max_hours, 1, 10000},
+        {"woman_code_valid_days", &AccessSettings::woman_code_valid_days, 1, 10000},
+        {"share_link_max_days", &AccessSettings::share_link_max_days, 1, 3650},
+    };
+    for (const auto& [key, value] : *tbl) {
+      const std::string name(key.str());
+      bool known = false;
+      for (const auto& k : kInts) {
+        if (name != k.name) continue;
+        known = true;
+        auto v = value.value_exact<int64_t>();
+        if (!v || *v < k.min || *v > k.max)
+          throw std::runtime_error(where + name + " must be a whole number from " +
+                                   std::to_string(k.min) + " to " + std::to_string(k.max));
+        c.access.*k.field = static_cast<int>(*v);
+      }
+      if (name == "password_cost") {
+        known = true;
+        auto v = value.value<std::string>();
+        if (!v || (*v != "interactive" && *v != "moderate" && *v != "minimum"))
+          throw std::runtime_error(where + "password_cost is interactive, moderate or minimum");
+        c.access.password_cost = *v;
+      }
+      if (!known) throw std::runtime_error(where + "has no key '" + name + "'");
+    }
+  }
+  if (auto peers = t["dicom_peer"].as_array()) {
+    const std::string where = "configuration " + file.string() + ": every [[dicom_peer]] ";
+    for (auto& node : *peers) {
+      auto tbl = node.as_table();
+      if (!tbl) throw std::runtime_error(where + "must be a table");
+      DicomPeer p;
+      p.aet = (*tbl)["aet"].value_or(std::string());
+      p.cim = (*tbl)["cim"].value_or(std::string());
+      if (p.aet.empty() || p.aet.size() > 16)
+        throw std::runtime_error(where + "needs an 'aet' of 1 to 16 characters");
+      if (auto hosts = (*tbl)["hosts"].as_array())
+        for (auto& h : *hosts) {
+          auto v = h.value<std::string>();
+          if (!v || v->empty()) throw std::runtime_error(where + "'hosts' are IP addresses");
+          p.hosts.push_back(*v);
+        }
+      auto services = (*tbl)["services"].as_array();
+      if (!services)
+        throw std::runtime_error(where + "needs 'services', e.g. [\"store\", \"find\"]");
+      for (auto& sv : *services) {
+        auto v = sv.value<std::string>();
+        auto parsed = v ? parseDimseService(*v) : std::nullopt;
+        if (!parsed)
+          throw std::runtime_error(where + "services are echo, store, find, move and get");
+        p.services.push_back(*parsed);
+      }
+      for (const auto& other : c.dicom_peers)
+        if (other.aet == p.aet)
+          throw std::runtime_error("configuration " + file.string() + ": the DICOM peer " +
+                                   p.aet + " is listed twice");
+      c.dicom_peers.push_back(std::move(p));
+    }
+  }
   if (auto node = t["programme"]) {
     auto tbl = node.as_table();
     if (!tbl)

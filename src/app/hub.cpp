@@ -10,6 +10,7 @@
 #include "index/letter_store.h"
 #include "index/register_store.h"
 #include "index/workflow_store.h"
+#include "services/access_service.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/follow_up_service.h"
@@ -45,6 +46,7 @@ struct Hub::Impl {
   std::unique_ptr<FollowUpService> follow_up;
   std::unique_ptr<IndicatorService> indicators;
   std::unique_ptr<HubServices> services;
+  std::unique_ptr<AccessService> access;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
 };
@@ -142,6 +144,23 @@ void Hub::start() {
   impl_->services->follow_up = impl_->follow_up.get();
   impl_->services->indicators = impl_->indicators.get();
   impl_->services->identity = impl_->identity.get();
+  impl_->access = std::make_unique<AccessService>((c.data_dir / "index.sqlite").string(), c.access);
+  impl_->access->setAudit(impl_->audit.get());
+  impl_->access->setBirthDateLookup(
+      [index = impl_->index.get()](const std::string& woman) -> std::optional<std::string> {
+        WomanRow w;
+        if (woman.empty() || woman.size() > 18 ||
+            woman.find_first_not_of("0123456789") != std::string::npos ||
+            !index->getWoman(std::stoll(woman), w) || w.birth_date.empty())
+          return std::nullopt;
+        return w.birth_date;
+      });
+  impl_->services->access = impl_->access.get();
+  if (!c.open && !impl_->access->hasUsers())
+    spdlog::warn(
+        "No user account exists yet: every request will be refused until one is added with "
+        "'dualread admin add-user --data {} ...'",
+        c.data_dir.string());
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

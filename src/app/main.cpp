@@ -14,6 +14,7 @@
 #include "app/tls_cli.h"
 #include "index/archive_index.h"
 #include "index/register_store.h"
+#include "services/admin_commands.h"
 #include "services/audit_service.h"
 #include "services/fsck.h"
 #include "services/register_service.h"
@@ -34,13 +35,11 @@ sigset_t blockStopSignals() {
 }
 
 int runHub(HubConfig config, bool open) {
-  if (!open) {
-    spdlog::error(
-        "No user accounts are configured, so the hub refuses to start: start it with --open to "
-        "run without credentials on a trusted network (demo, tests)");
-    return 2;
-  }
   config.open = open;
+  if (open)
+    spdlog::warn(
+        "--open: no credentials are asked, every request is served (development and "
+        "tests only, on a trusted network)");
   const sigset_t stop_signals = blockStopSignals();
   Hub hub(config);
   try {
@@ -179,10 +178,38 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   // admin
-  auto* admin = app.add_subcommand("admin", "administration: accounts, certificates");
+  auto* admin = app.add_subcommand("admin", "administration: user accounts, gateway tokens, access codes, certificates");
   admin->require_subcommand(1);
   tls::DevCertOptions dev_cert;
   auto* dev_cert_cmd = addDevCertCommand(*admin, dev_cert);
+  AddUserArgs add_user;
+  auto* admin_add = admin->add_subcommand("add-user", "add a user account (password on stdin)");
+  admin_add->add_option("--data", add_user.data, "data directory")->required();
+  admin_add->add_option("--login", add_user.login, "login")->required();
+  admin_add
+      ->add_option("--role", add_user.role,
+                   "administrator, coordinator, secretary, l2_radiologist, "
+                   "l1_radiologist, technologist, gateway, doctor")
+      ->required();
+  admin_add->add_option("--cim", add_user.cims, "imaging centre (repeat for an L1 radiologist)");
+  admin_add->add_option("--rpps", add_user.rpps, "RPPS number (doctors, radiologists)");
+  admin_add->add_option("--name", add_user.name, "display name");
+  admin_add->add_flag("--totp", add_user.totp, "require a TOTP second factor (prints its secret)");
+  admin_add->add_flag("--password-stdin", add_user.password_stdin, "read the password from stdin");
+  std::filesystem::path admin_data;
+  auto* admin_list = admin->add_subcommand("list-users", "list the user accounts");
+  admin_list->add_option("--data", admin_data, "data directory")->required();
+  std::string token_login, token_role, token_cim;
+  auto* admin_token = admin->add_subcommand("add-token", "a gateway's bearer token (shown once)");
+  admin_token->add_option("--data", admin_data, "data directory")->required();
+  admin_token->add_option("--login", token_login, "gateway account")->required();
+  admin_token->add_option("--role", token_role, "gateway")->required();
+  admin_token->add_option("--cim", token_cim, "its imaging centre")->required();
+  std::string code_woman, code_round;
+  auto* admin_code = admin->add_subcommand("woman-code", "issue a woman's portal access code");
+  admin_code->add_option("--data", admin_data, "data directory")->required();
+  admin_code->add_option("--woman", code_woman, "woman id")->required();
+  admin_code->add_option("--round", code_round, "screening round, e.g. 2026")->required();
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -211,6 +238,12 @@ int main(int argc, char** argv) {
     if (*audit_verify) return runAuditVerify(audit_data, std::cout);
     if (*import_women) return runImportWomen(import_data, import_file);
     if (*dev_cert_cmd) return runDevCertCommand(dev_cert);
+    if (*admin_add) return runAdminAddUser(add_user, std::cin, std::cout, std::cerr);
+    if (*admin_list) return runAdminListUsers(admin_data, std::cout, std::cerr);
+    if (*admin_token)
+      return runAdminAddToken(admin_data, token_login, token_role, token_cim, std::cout, std::cerr);
+    if (*admin_code)
+      return runAdminWomanCode(admin_data, code_woman, code_round, std::cout, std::cerr);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -45,6 +45,7 @@
 #include <thread>
 
 #include "dicom/dicom_tls.h"
+#include "dicom/dicom_access.h"
 #include "dicom/dimse_query.h"
 #include "dicom/dimse_sender.h"
 #include "dicom/instance_reader.h"
@@ -238,7 +239,9 @@ struct DimseServer::Impl {
   void acceptLoop();
   void reapFinished();
   void serve(Connection& c);
-  void negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused);
+  // `peer`: the configured peer whose services bound what is accepted; null = everything.
+  void negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused,
+                 const DicomPeer* peer = nullptr);
 };
 
 // One accepted association: the requester's identity, counters for the closing log line, and
@@ -822,7 +825,8 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   return respond(status, comment, ids.get());
 }
 
-void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused) {
+void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused,
+                                  const DicomPeer* peer) {
   const auto& storage = services.ingest.options().accepted_sop_classes;
   T_ASC_Parameters* params = assoc->params;
   const int n = ASC_countPresentationContexts(params);
@@ -836,6 +840,11 @@ void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::str
       ASC_refusePresentationContext(params, pc.presentationContextID,
                                     ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
       refused.push_back(sopClassName(abstract));
+      continue;
+    }
+    if (!peerMayUse(peer, abstract, is_storage, pc.proposedRole)) {
+      ASC_refusePresentationContext(params, pc.presentationContextID, ASC_P_USERREJECTION);
+      refused.push_back(sopClassName(abstract) + " (not allowed for this AE title)");
       continue;
     }
     const char* const* prefs = is_storage ? kStorageSyntaxes : kQuerySyntaxes;
@@ -929,6 +938,14 @@ void DimseServer::Impl::serve(Connection& c) {
           calling, peer, called, services.config.aet);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+    } else if (const DicomPeerDecision allowed =
+                   decideDicomPeer(services.config.dicom_peers, services.config.open, calling,
+                                   hostOfPresentationAddress(peer));
+               !allowed.accepted) {
+      // The DICOM half of the permission matrix: only configured AE titles, from their hosts.
+      spdlog::warn("Refused an association from {} ({}): {}", calling, peer, allowed.sentence);
+      rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+                        ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
     } else {
       {
         std::lock_guard<std::mutex> lk(active_mu);
@@ -947,7 +964,7 @@ void DimseServer::Impl::serve(Connection& c) {
                           ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
       } else {
         std::vector<std::string> refused;
-        negotiate(assoc, refused);
+        negotiate(assoc, refused, services.config.open ? nullptr : allowed.peer);
         cond = ASC_acknowledgeAssociation(assoc);
         if (cond.bad()) {
           spdlog::warn("Association from {} ({}) failed while accepting it: {}", calling, peer,

@@ -22,7 +22,23 @@ std::string uidParam(const HttpRequest& req, const std::string& name, const char
 }
 
 std::string dumpJson(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // '<', '>' and '&' only occur inside JSON strings: as \u escapes they keep the same value but
+  // a patient name holding markup can never be sniffed or pasted into a page as HTML.
+  if (text.find_first_of("<>&") == std::string::npos) return text;
+  std::string out;
+  out.reserve(text.size() + 64);
+  for (char c : text) {
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
+  }
+  return out;
 }
 
 void sendJson(ResponseWriter& w, int status, const nlohmann::json& body,
@@ -78,7 +94,10 @@ bool acceptsAny(const std::string& accept, std::initializer_list<const char*> ty
 }
 
 AuditActor requestActor(const HttpRequest& req) {
-  return {kOpenAccessActor, kOpenAccessRole, req.peer.empty() ? std::string("unknown") : req.peer};
+  const std::string source = req.peer.empty() ? std::string("unknown") : req.peer;
+  if (!req.principal || req.principal->role == Role::kOpen)
+    return {kOpenAccessActor, kOpenAccessRole, source};
+  return {req.principal->login, req.principal->auditRole(), source};
 }
 
 void auditRead(HubServices& services, const HttpRequest& req, const std::string& action,

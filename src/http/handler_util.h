@@ -37,7 +37,9 @@ uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file);
 // an empty header admits everything.
 bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types);
 
-// The audit actor of an HTTP request: open access (until access control lands), from its peer.
+// The audit actor of an HTTP request: the authenticated principal set by the access gate
+// (login, role with its CIMs: "technologist@CIM01"), or "open-access" when the hub runs --open,
+// from its peer address.
 AuditActor requestActor(const HttpRequest& req);
 
 // Records a read of a woman's data (`action`, e.g. "read") in the audit trail, before anything is

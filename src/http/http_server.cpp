@@ -24,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "http/access_gate.h"
 #include "http/http_util.h"
 #include "http/https_context.h"
 #include "http/router.h"
@@ -197,6 +198,7 @@ class BeastWriter final : public http::ResponseWriter {
     res.version(version_);
     res.result(static_cast<unsigned>(status));
     res.set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
+    res.set("X-Content-Type-Options", "nosniff");  // a JSON body is never rendered as HTML
     for (auto& [k, v] : headers) res.insert(k, v);
     if (!conn_.hsts.empty()) res.set(bhttp::field::strict_transport_security, conn_.hsts);
     res.keep_alive(keepAlive());
@@ -218,6 +220,7 @@ class BeastWriter final : public http::ResponseWriter {
     res_->version(version_);
     res_->result(static_cast<unsigned>(status));
     res_->set(bhttp::field::server, "dualread/" DUALREAD_VERSION);
+    res_->set("X-Content-Type-Options", "nosniff");
     for (auto& [k, v] : headers) res_->insert(k, v);
     if (!conn_.hsts.empty()) res_->set(bhttp::field::strict_transport_security, conn_.hsts);
     res_->keep_alive(keepAlive());
@@ -303,6 +306,7 @@ struct HttpServer::Impl {
 
   HubServices& services;
   http::Router router;
+  http::AccessGate gate{services, router};  // authentication and the permission matrix
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   uint16_t port = 0;
@@ -483,6 +487,7 @@ struct HttpServer::Impl {
     try {
       if (req.target.empty() || req.target.front() != '/')
         throw HttpError(400, "the request target must be an absolute path starting with '/'");
+      gate.check(req);  // who is calling, and may they: the only access-control call
       std::vector<std::string> allowed;
       if (const http::Handler* h = router.match(req, allowed)) {
         (*h)(req, w);
@@ -506,7 +511,7 @@ struct HttpServer::Impl {
     } catch (const ConnectionLost&) {
       throw;
     } catch (const std::exception& e) {
-      spdlog::error("HTTP {} {} failed: {}", req.method, req.path, e.what());
+      spdlog::error("HTTP {} {} failed: {}", req.method, http::loggablePath(req.path), e.what());
       if (w.started()) throw;
       w.send(500, {{"Content-Type", "application/json"}},
              http::errorBody("the hub failed to answer this request (internal error); it is "
@@ -627,13 +632,14 @@ struct HttpServer::Impl {
         lost = true;
         if (!dynamic_cast<const ConnectionLost*>(&e))
           spdlog::warn("HTTP {} {} from {} aborted after its response started: {}", req.method,
-                       req.path, conn.peer, e.what());
+                       http::loggablePath(req.path), conn.peer, e.what());
       }
       if (!lost && !w.complete()) lost = true;  // a handler that did not finish its response
       const auto ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
       spdlog::info("HTTP{} {} {} -> {} in {} ms ({} bytes, {}{})", req.secure ? "S" : "",
-                   req.method, req.path, w.status() ? w.status() : 0, ms, w.bytes(), conn.peer,
+                   req.method, http::loggablePath(req.path), w.status() ? w.status() : 0, ms,
+                   w.bytes(), conn.peer,
                    conn.client_cert_cn.empty() ? "" : ", certificate " + conn.client_cert_cn);
       if (lost) break;
       if (!body.done()) {

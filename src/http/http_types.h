@@ -7,12 +7,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "domain/access_role.h"
 
 namespace dualread::http {
 
@@ -59,6 +62,9 @@ struct HttpRequest {
   bool secure = false;   // true when the request came over TLS (HTTPS)
   // HTTPS: subject CN of the client certificate verified against [tls] ca; empty when none.
   std::string client_cert_cn;
+  // Who is calling, set by the access gate before the handler runs (null only in code paths
+  // that bypass the gate, e.g. a handler called directly by a unit test).
+  std::shared_ptr<const Principal> principal;
 
   // Header value or empty; `name` in lower case.
   std::string header(const std::string& name) const {

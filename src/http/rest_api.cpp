@@ -203,6 +203,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addResultsRoutes(router, services);
   addFollowUpRoutes(router, services);
   addIdentityRoutes(router, services);
+  addAccessRoutes(router, services);
   setStaticFallback(router, services);
 }
 

@@ -22,6 +22,9 @@ void addResultsRoutes(Router& router, HubServices& services);
 void addFollowUpRoutes(Router& router, HubServices& services);
 // Identity vigilance: the identity queue, a woman's identity, merges (identity_api.cpp).
 void addIdentityRoutes(Router& router, HubServices& services);
+// Access control: login, portal, audit views, access codes, doctors, share links
+// (access_api.cpp).
+void addAccessRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

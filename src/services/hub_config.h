@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "domain/dicom_peer.h"
 #include "domain/exam_assessment.h"
 #include "domain/programme_rules.h"
 #include "domain/session_dealer.h"
 #include "services/letters_config.h"
+#include "services/access_settings.h"
 
 namespace dualread {
 
@@ -56,6 +58,8 @@ struct HubConfig {
   std::vector<L2Reader> l2_readers;  // [[l2_reader]]: the centre's second readers
   LettersConfig letters;             // [letters] and [[cim]]: addresses for the print runs
   TlsConfig tls;                     // [tls]
+  AccessSettings access;              // [access]: lockout, sessions, codes, password cost
+  std::vector<DicomPeer> dicom_peers;  // [[dicom_peer]]: AE titles allowed when not --open
 };
 
 }  // namespace dualread

@@ -16,6 +16,7 @@ class LetterService;
 class FollowUpService;
 class IndicatorService;
 class IdentityService;
+class AccessService;
 
 struct HubServices {
   const HubConfig& config;
@@ -39,6 +40,9 @@ struct HubServices {
   // Identity vigilance (the identity queue); null in tools and tests that run without it (its
   // routes then answer 503).
   IdentityService* identity = nullptr;
+  // Accounts, sessions, tokens, access codes, share links (access control); null in tools and
+  // tests that run the hub --open (every request is then served as "open-access").
+  AccessService* access = nullptr;
 };
 
 }  // namespace dualread

@@ -49,8 +49,11 @@ def run(cmd, check=True, timeout=300, **kw):
 class Hub:
     """A running `dualread hub` on free loopback ports with its own data directory."""
 
-    def __init__(self, data_dir, aet="DUALREAD", extra_args=(), config_text=None):
+    def __init__(self, data_dir, aet="DUALREAD", extra_args=(), config_text=None,
+                 open_access=True):
         self.data_dir = data_dir
+        # False: access control on (accounts from add_user() / `dualread admin`).
+        self.open_access = open_access
         self.aet = aet
         self.http_port = free_port()
         self.dicom_port = free_port()
@@ -66,7 +69,8 @@ class Hub:
 
     def start(self, wait=True):
         cmd = [BIN, "hub", "--data", self.data_dir, "--http-port", str(self.http_port),
-               "--dicom-port", str(self.dicom_port), "--aet", self.aet, "--open"] + self.extra_args
+               "--dicom-port", str(self.dicom_port), "--aet", self.aet] + \
+            (["--open"] if self.open_access else []) + self.extra_args
         if self.config_text is not None:
             cfg = self.data_dir.rstrip("/") + ".toml"
             with open(cfg, "w") as f:
@@ -132,6 +136,18 @@ class Hub:
         if status != expect:
             raise AssertionError(f"GET {path}: {status} (expected {expect}): {body[:500]!r}")
         return json.loads(body) if body else None
+
+
+def add_user(data_dir, login, role, password=None, cims=(), rpps=None, check=True):
+    """`dualread admin add-user` (the password on stdin); returns the CompletedProcess."""
+    cmd = [BIN, "admin", "add-user", "--data", data_dir, "--login", login, "--role", role]
+    for c in cims:
+        cmd += ["--cim", c]
+    if rpps:
+        cmd += ["--rpps", rpps]
+    if password is not None:
+        cmd += ["--password-stdin"]
+    return run(cmd, check=check, input=(password or "") + "\n")
 
 
 def synth(out_dir, women, rounds=2, seed=1, size="small", faults=None, fault_rate=None):

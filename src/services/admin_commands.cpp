@@ -1,0 +1,159 @@
+#include "services/admin_commands.h"
+
+#include <ctime>
+
+#include "index/archive_index.h"
+#include "services/access_service.h"
+#include "services/audit_service.h"
+#include "services/totp.h"
+
+namespace dualread {
+
+namespace {
+
+std::string indexPath(const std::filesystem::path& data) {
+  return (data / "index.sqlite").string();
+}
+
+bool archiveExists(const std::filesystem::path& data, std::ostream& err) {
+  if (std::filesystem::exists(data / "index.sqlite")) return true;
+  err << "No archive at " << data.string()
+      << " (index.sqlite not found): start the hub once with --data " << data.string()
+      << " to create it\n";
+  return false;
+}
+
+}  // namespace
+
+int runAdminAddUser(const AddUserArgs& a, std::istream& in, std::ostream& out, std::ostream& err) {
+  std::filesystem::create_directories(a.data);
+  auto role = parseRole(a.role);
+  if (!role) {
+    err << "'" << a.role << "' is not a role; use one of:";
+    for (Role r : accountRoles()) err << " " << roleName(r);
+    err << "\n";
+    return 1;
+  }
+  NewUser u;
+  u.login = a.login;
+  u.role = *role;
+  u.cims = a.cims;
+  u.rpps = a.rpps;
+  u.display_name = a.name;
+  u.totp = a.totp;
+  if (*role != Role::kGateway) {
+    if (!a.password_stdin) {
+      err << "give the password on standard input with --password-stdin (never on the command "
+             "line, where other users and the shell history would see it)\n";
+      return 1;
+    }
+    std::getline(in, u.password);
+    while (!u.password.empty() && (u.password.back() == '\r' || u.password.back() == '\n'))
+      u.password.pop_back();
+  }
+  try {
+    ArchiveIndex index(indexPath(a.data), 1);  // creates the archive tables of a new directory
+    AccessService access(indexPath(a.data), AccessSettings{});
+    AuditService audit(a.data / "index.sqlite");
+    auto secret = access.addUser(u);
+    audit.record("admin-cli", "administrator", "user.add", "account", u.login, std::nullopt, "cli",
+                 "{\"role\":\"" + std::string(roleName(u.role)) + "\"}");
+    out << "User " << u.login << " added as " << roleName(u.role);
+    if (!u.cims.empty()) {
+      out << " for";
+      for (const auto& c : u.cims) out << " " << c;
+    }
+    out << "\n";
+    if (secret)
+      out << "TOTP secret (add it to an authenticator app now; it is not shown again): " << *secret
+          << "\n"
+          << totpUri(u.login, *secret) << "\n";
+    return 0;
+  } catch (const AccessError& e) {
+    err << "User not added: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runAdminListUsers(const std::filesystem::path& data, std::ostream& out, std::ostream& err) {
+  if (!archiveExists(data, err)) return 2;
+  AccessService access(indexPath(data), AccessSettings{});
+  const int64_t now = access.now();
+  out << "login\trole\tcims\trpps\ttotp\tstate\n";
+  for (const auto& u : access.users()) {
+    std::string cims;
+    for (const auto& c : u.cims) cims += (cims.empty() ? "" : ",") + c;
+    out << u.login << "\t" << u.role << "\t" << (cims.empty() ? "-" : cims) << "\t"
+        << (u.rpps.empty() ? "-" : u.rpps) << "\t" << (u.totp_secret.empty() ? "no" : "yes") << "\t"
+        << (u.disabled             ? "disabled"
+            : u.locked_until > now ? "locked"
+                                   : "active")
+        << "\n";
+  }
+  return 0;
+}
+
+int runAdminAddToken(const std::filesystem::path& data, const std::string& login,
+                     const std::string& role, const std::string& cim, std::ostream& out,
+                     std::ostream& err) {
+  if (role != "gateway") {
+    err << "bearer tokens are for gateway accounts (--role gateway)\n";
+    return 1;
+  }
+  std::filesystem::create_directories(data);
+  try {
+    ArchiveIndex index(indexPath(data), 1);
+    AccessService access(indexPath(data), AccessSettings{});
+    auto existing = access.store().user(login);
+    if (!existing) {
+      NewUser u;
+      u.login = login;
+      u.role = Role::kGateway;
+      if (!cim.empty()) u.cims = {cim};
+      access.addUser(u);
+      out << "Gateway account " << login << " added for " << cim << "\n";
+    } else if (existing->role != "gateway" ||
+               (!cim.empty() && (existing->cims.size() != 1 || existing->cims[0] != cim))) {
+      err << "the account " << login << " exists as " << existing->role << " for another centre\n";
+      return 1;
+    }
+    const std::string token = access.addToken(login);
+    AuditService(data / "index.sqlite")
+        .record("admin-cli", "administrator", "token.add", "account", login, std::nullopt, "cli");
+    out << "Bearer token for " << login << " (shown once; only its hash is kept):\n"
+        << token << "\n";
+    return 0;
+  } catch (const AccessError& e) {
+    err << "Token not created: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runAdminWomanCode(const std::filesystem::path& data, const std::string& woman,
+                      const std::string& round, std::ostream& out, std::ostream& err) {
+  if (!archiveExists(data, err)) return 2;
+  ArchiveIndex index(indexPath(data), 1);
+  WomanRow row;
+  int64_t id = 0;
+  try {
+    id = std::stoll(woman);
+  } catch (const std::exception&) {
+  }
+  if (id < 1 || !index.getWoman(id, row)) {
+    err << "no woman with id " << woman << " in this archive\n";
+    return 1;
+  }
+  try {
+    AccessService access(indexPath(data), AccessSettings{});
+    AuditService(data / "index.sqlite")
+        .record("admin-cli", "administrator", "access-code.issue", "woman", std::to_string(id),
+                std::to_string(id), "cli", "{\"round\":\"" + round.substr(0, 32) + "\"}");
+    out << access.issueWomanCode(std::to_string(id), round) << "\n";
+    return 0;
+  } catch (const AccessError& e) {
+    err << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace dualread

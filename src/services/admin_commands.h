@@ -1,0 +1,33 @@
+#pragma once
+// `dualread admin ...`: the operator's commands on the access-control store of a data
+// directory — add a user (password read from stdin, never from the command line), list users,
+// add a gateway's bearer token, issue a woman's access code. Each writes sentences to `out`
+// and `err` and returns the exit code (0 done, 1 refused, 2 no archive). Run while the hub
+// runs or not (SQLite WAL).
+
+#include <filesystem>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dualread {
+
+struct AddUserArgs {
+  std::filesystem::path data;
+  std::string login, role, rpps, name;
+  std::vector<std::string> cims;
+  bool totp = false;
+  bool password_stdin = false;
+};
+
+int runAdminAddUser(const AddUserArgs& a, std::istream& in, std::ostream& out, std::ostream& err);
+int runAdminListUsers(const std::filesystem::path& data, std::ostream& out, std::ostream& err);
+// Creates the gateway account `login` bound to `cim` if absent, then prints a new token.
+int runAdminAddToken(const std::filesystem::path& data, const std::string& login,
+                     const std::string& role, const std::string& cim, std::ostream& out,
+                     std::ostream& err);
+int runAdminWomanCode(const std::filesystem::path& data, const std::string& woman,
+                      const std::string& round, std::ostream& out, std::ostream& err);
+
+}  // namespace dualread
