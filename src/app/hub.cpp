@@ -5,9 +5,11 @@
 #include "dicom/dimse_server.h"
 #include "http/http_server.h"
 #include "index/archive_index.h"
+#include "index/gateway_ledger.h"
 #include "index/workflow_store.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
+#include "services/gateway_receiver.h"
 #include "services/ingest_service.h"
 #include "services/study_event_queue.h"
 #include "services/workflow_service.h"
@@ -25,6 +27,8 @@ struct Hub::Impl {
   std::unique_ptr<WorkflowStore> workflow_store;
   std::unique_ptr<WorkflowService> workflow;
   std::unique_ptr<StudyEventQueue> study_events;
+  std::unique_ptr<GatewayLedger> gateway_ledger;
+  std::unique_ptr<GatewayReceiver> gateway;
   std::unique_ptr<HubServices> services;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
@@ -62,16 +66,14 @@ void Hub::start() {
   impl_->workflow->setAudit(impl_->audit.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.
-  impl_->study_events = std::make_unique<StudyEventQueue>(
-      [w = impl_->workflow.get()](const std::string& uid) {
+  impl_->study_events =
+      std::make_unique<StudyEventQueue>([w = impl_->workflow.get()](const std::string& uid) {
         InstanceSummary s;
         s.study_instance_uid = uid;
         w->onInstanceStored(s);
       });
   impl_->ingest->setInstanceStoredObserver(
-      [q = impl_->study_events.get()](const InstanceSummary& s) {
-        q->push(s.study_instance_uid);
-      });
+      [q = impl_->study_events.get()](const InstanceSummary& s) { q->push(s.study_instance_uid); });
   const auto unlinked = impl_->workflow_store->studiesNotInAnExam();
   for (const auto& uid : unlinked) impl_->study_events->push(uid);
   if (!unlinked.empty())
@@ -81,6 +83,13 @@ void Hub::start() {
   impl_->services = std::make_unique<HubServices>(
       HubServices{c, *impl_->blobs, *impl_->index, *impl_->ingest, *impl_->exams,
                   impl_->workflow.get(), impl_->audit.get()});
+  // The imaging-centre gateways: resumable uploads and the reconciliation ledger, in their own
+  // database so that upload progress never waits for the archive's writer.
+  impl_->gateway_ledger =
+      std::make_unique<GatewayLedger>((c.data_dir / "gateway-ledger.sqlite").string());
+  impl_->gateway = std::make_unique<GatewayReceiver>(*impl_->ingest, *impl_->gateway_ledger,
+                                                     c.data_dir / "gateway-uploads");
+  impl_->services->gateway = impl_->gateway.get();
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "app/config_loader.h"
+#include "app/gateway.h"
+#include "app/gateway_config_loader.h"
 #include "app/hub.h"
 #include "index/archive_index.h"
 #include "services/audit_service.h"
@@ -54,6 +56,24 @@ int runHub(HubConfig config, bool open) {
   return 0;
 }
 
+int runGateway(GatewayConfig config) {
+  const sigset_t stop_signals = blockStopSignals();
+  Gateway gateway(config);
+  try {
+    gateway.start();
+  } catch (const std::exception& e) {
+    spdlog::error("The gateway could not start: {}", e.what());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("Stop requested ({}); the queue is kept on disk and resumes at next start",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  gateway.stop();
+  spdlog::info("Gateway stopped cleanly");
+  return 0;
+}
+
 int runFsckCommand(const std::filesystem::path& data) {
   if (!std::filesystem::exists(data / "index.sqlite")) {
     std::cerr << "No archive at " << data << " (index.sqlite not found)\n";
@@ -65,8 +85,8 @@ int runFsckCommand(const std::filesystem::path& data) {
   for (const auto& m : r.missing) std::cout << "MISSING " << m << "\n";
   for (const auto& m : r.corrupt) std::cout << "CORRUPT " << m << "\n";
   for (const auto& m : r.orphans) std::cout << "ORPHAN  " << m << "\n";
-  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20) << " MB): "
-            << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
+  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20)
+            << " MB): " << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
             << r.orphans.size() << " orphan\n";
   return r.clean() ? 0 : 1;
 }
@@ -91,6 +111,33 @@ int main(int argc, char** argv) {
   hub->add_option("--aet", hub_config.aet, "the hub's DICOM AE title");
   hub->add_option("--bind", hub_config.bind_address, "address to listen on (default 127.0.0.1)");
   hub->add_flag("--open", open, "no credentials required (demo and tests only)");
+
+  // gateway
+  GatewayConfig gw_config;
+  std::string gw_config_file;
+  auto* gw = app.add_subcommand("gateway",
+                                "run an imaging centre's gateway (store-and-forward to the hub)");
+  auto add_gateway_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", gw_config_file, "TOML configuration file")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--data", gw_config.data_dir, "data directory (queue + files)");
+    cmd->add_option("--dicom-port", gw_config.dicom_port, "DICOM port for modalities and PACS");
+    cmd->add_option("--aet", gw_config.aet, "the gateway's DICOM AE title");
+    cmd->add_option("--bind", gw_config.bind_address, "address to listen on (default 127.0.0.1)");
+    cmd->add_option("--http-port", gw_config.http_port, "status page port (-1 = none)");
+    cmd->add_option("--hub", gw_config.hub_url, "the hub's URL, https://host:port");
+    cmd->add_option("--cim", gw_config.cim, "this imaging centre's identifier at the hub");
+    cmd->add_option("--credentials", gw_config.credentials_file,
+                    "file holding the bearer token for the hub")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--ca-file", gw_config.ca_file, "trusted CA certificates (PEM) for https");
+  };
+  add_gateway_options(gw);
+  std::filesystem::path gw_status_data;
+  bool gw_status_json = false;
+  auto* gw_status = gw->add_subcommand("status", "the queue, link, errors, last acknowledgement");
+  gw_status->add_option("--data", gw_status_data, "the gateway's data directory")->required();
+  gw_status->add_flag("--json", gw_status_json, "as JSON");
 
   // synth
   SynthOptions synth;
@@ -117,8 +164,9 @@ int main(int argc, char** argv) {
   std::filesystem::path audit_data;
   auto* audit = app.add_subcommand("audit", "the hash-chained audit trail");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify", "detect any altered, removed or "
-                                                       "reordered audit entry");
+  auto* audit_verify = audit->add_subcommand("verify",
+                                             "detect any altered, removed or "
+                                             "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
   CLI11_PARSE(app, argc, argv);
@@ -135,6 +183,17 @@ int main(int argc, char** argv) {
         CLI11_PARSE(app, argc, argv);
       }
       return runHub(hub_config, open);
+    }
+    if (*gw) {
+      if (*gw_status) return printGatewayStatus(gw_status_data, gw_status_json, std::cout);
+      if (!gw_config_file.empty()) {
+        GatewayConfig from_file;
+        loadGatewayConfig(gw_config_file, from_file);
+        // Command-line values win over the file: re-parse them on top of it.
+        std::swap(gw_config, from_file);
+        CLI11_PARSE(app, argc, argv);
+      }
+      return runGateway(gw_config);
     }
     if (*syn) {
       synth.size = size == "full" ? SynthOptions::Size::kFull : SynthOptions::Size::kSmall;

@@ -200,10 +200,44 @@ void rejectAssociation(T_ASC_Association* assoc, T_ASC_RejectParametersResult re
 
 }  // namespace
 
-struct DimseServer::Impl {
-  explicit Impl(HubServices& s) : services(s) {}
+// The hub's sink: the archive's ingest service.
+class IngestSink final : public DimseStoreSink {
+ public:
+  explicit IngestSink(HubServices& s) : s_(s) {}
+  fs::path newStagingPath() override { return s_.blobs.newStagingPath(); }
+  IngestResult store(const fs::path& staged, const IngestSource& source,
+                     const FileDigests& digests) override {
+    return s_.ingest.ingestStagedFile(staged, source, digests);
+  }
 
-  HubServices& services;
+ private:
+  HubServices& s_;
+};
+
+DimseDoorConfig hubDoorConfig(const HubServices& s) {
+  DimseDoorConfig d;
+  d.aet = s.config.aet;
+  d.bind_address = s.config.bind_address;
+  d.port = s.config.dicom_port;
+  d.max_associations = s.config.dicom_max_associations;
+  d.accepted_sop_classes = s.ingest.options().accepted_sop_classes;
+  return d;
+}
+
+struct DimseServer::Impl {
+  explicit Impl(HubServices& s)
+      : services(&s),
+        door(hubDoorConfig(s)),
+        own_sink(std::make_unique<IngestSink>(s)),
+        sink(*own_sink) {}
+  Impl(DimseDoorConfig d, DimseStoreSink& k) : door(std::move(d)), sink(k) {
+    if (door.accepted_sop_classes.empty()) door.accepted_sop_classes = defaultAcceptedSopClasses();
+  }
+
+  HubServices* services = nullptr;  // null: storage-only door (gateway)
+  DimseDoorConfig door;
+  std::unique_ptr<DimseStoreSink> own_sink;
+  DimseStoreSink& sink;
   int listen_fd = -1;
   int wake_fd = -1;
   T_ASC_Network* net = nullptr;
@@ -233,8 +267,9 @@ struct DimseServer::Impl {
 // the DIMSE service handlers. Lives on its worker thread.
 class DimseSession {
  public:
-  DimseSession(HubServices& services, const std::atomic<bool>& stopping, T_ASC_Association* assoc)
-      : s_(services), stopping_(stopping), assoc_(assoc) {
+  DimseSession(HubServices* services, DimseStoreSink& sink, const DimseDoorConfig& door,
+               const std::atomic<bool>& stopping, T_ASC_Association* assoc)
+      : s_(services), sink_(sink), door_(door), stopping_(stopping), assoc_(assoc) {
     calling_ = trim(assoc->params->DULparams.callingAPTitle);
     peer_ = trim(assoc->params->DULparams.callingPresentationAddress);
   }
@@ -270,7 +305,9 @@ class DimseSession {
                        const std::string& sop_class, const std::string& destination,
                        DcmDataset& identifier, const void* request);
 
-  HubServices& s_;
+  HubServices* s_;  // null on a storage-only door: no query or retrieve
+  DimseStoreSink& sink_;
+  const DimseDoorConfig& door_;
   const std::atomic<bool>& stopping_;
   T_ASC_Association* assoc_;
   std::string calling_, peer_;
@@ -305,6 +342,14 @@ std::string DimseSession::run() {
     if (cond.bad()) {
       ASC_abortAssociation(assoc_);
       return std::string("aborted after a network error (") + cond.text() + ")";
+    }
+    const bool is_query = msg.CommandField == DIMSE_C_FIND_RQ ||
+                          msg.CommandField == DIMSE_C_MOVE_RQ || msg.CommandField == DIMSE_C_GET_RQ;
+    if (is_query && !s_) {
+      spdlog::warn("{} ({}) sent a query or retrieve, which this {} does not provide; closing",
+                   calling_, peer_, door_.door_name);
+      ASC_abortAssociation(assoc_);
+      return "aborted: unsupported command";
     }
     switch (msg.CommandField) {
       case DIMSE_C_ECHO_RQ:
@@ -350,7 +395,7 @@ OFCondition DimseSession::echo(T_DIMSE_C_EchoRQ& req, T_ASC_PresentationContextI
 OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContextID pc) {
   StoreState st;
   st.pc = pc;
-  st.staged = s_.blobs.newStagingPath();
+  st.staged = sink_.newStagingPath();
   T_ASC_PresentationContext pcx;
   std::string ts = UID_LittleEndianImplicitTransferSyntax;
   if (ASC_findAcceptedPresentationContext(assoc_->params, pc, &pcx).good())
@@ -430,7 +475,7 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
   std::error_code ec;
   const uint64_t size = fs::file_size(st.staged, ec);
   st.handed_to_ingest = true;
-  const IngestResult r = s_.ingest.ingestStagedFile(st.staged, source, st.digests);
+  const IngestResult r = sink_.store(st.staged, source, st.digests);
   switch (r.status) {
     case IngestStatus::kStored: {
       rsp.DimseStatus = STATUS_Success;
@@ -466,7 +511,7 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
       break;
     case IngestStatus::kFailed:
       rsp.DimseStatus = STATUS_STORE_Refused_OutOfResources;
-      st.detail = commentDetail("The hub cannot store images now; retry later");
+      st.detail = commentDetail(door_.out_of_resources_comment);
       ++refused;
       break;
   }
@@ -508,7 +553,7 @@ OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextI
   }
   std::unique_ptr<FindCursor> cursor;
   try {
-    cursor = std::make_unique<FindCursor>(s_.index, model, *identifier);
+    cursor = std::make_unique<FindCursor>(s_->index, model, *identifier);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a C-FIND from {} ({}): {}", calling_, peer_, e.what());
     return finish(e.status(), e.comment());
@@ -614,7 +659,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 
   const RemoteAe* dest = nullptr;
   if (is_move) {
-    for (const auto& ae : s_.config.remote_aes)
+    for (const auto& ae : s_->config.remote_aes)
       if (ae.aet == destination) dest = &ae;
     if (!dest) {
       spdlog::warn(
@@ -628,7 +673,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 
   std::vector<InstanceRow> instances;
   try {
-    instances = resolveRetrieve(s_.index, model, identifier);
+    instances = resolveRetrieve(s_->index, model, identifier);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a {} from {} ({}): {}", op, calling_, peer_, e.what());
     return respond(e.status(), e.comment(), nullptr);
@@ -647,7 +692,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   if (is_move) {
     std::string error;
     sender =
-        StoreSubOperations::connect(*dest, s_.config.aet, instances, kDimseTimeoutSeconds, error);
+        StoreSubOperations::connect(*dest, s_->config.aet, instances, kDimseTimeoutSeconds, error);
     target = dest->aet;
     if (!sender) {
       spdlog::error("Could not send {} images to {} for {} by C-MOVE: {}", instances.size(),
@@ -678,7 +723,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
     }
     SubOperationResult r;
     try {
-      r = sender->send(row, s_.blobs.pathOf(row.blob_key), is_move ? calling_ : std::string(),
+      r = sender->send(row, s_->blobs.pathOf(row.blob_key), is_move ? calling_ : std::string(),
                        is_move ? msg_id : 0);
     } catch (const std::exception& e) {
       r.message = std::string("the stored file is not available (") + e.what() + ")";
@@ -754,7 +799,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 }
 
 void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused) {
-  const auto& storage = services.ingest.options().accepted_sop_classes;
+  const auto& storage = door.accepted_sop_classes;
   T_ASC_Parameters* params = assoc->params;
   const int n = ASC_countPresentationContexts(params);
   for (int i = 0; i < n; ++i) {
@@ -762,7 +807,8 @@ void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::str
     if (ASC_getPresentationContext(params, i, &pc).bad()) continue;
     const std::string abstract = trim(pc.abstractSyntax);
     const bool is_storage = storage.count(abstract) > 0;
-    const bool is_service = nonStorageClasses().count(abstract) > 0;
+    const bool is_service = nonStorageClasses().count(abstract) > 0 &&
+                            (services || abstract == UID_VerificationSOPClass);
     if (!is_storage && !is_service) {
       ASC_refusePresentationContext(params, pc.presentationContextID,
                                     ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
@@ -825,17 +871,17 @@ void DimseServer::Impl::serve(Connection& c) {
                    peer);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
-    } else if (called != services.config.aet) {
+    } else if (called != door.aet) {
       spdlog::warn(
-          "Refused an association from {} ({}): it called AE title '{}' but this hub is "
+          "Refused an association from {} ({}): it called AE title '{}' but this {} is "
           "'{}' (fix the called AE title on the sending device)",
-          calling, peer, called, services.config.aet);
+          calling, peer, called, door.door_name, door.aet);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
     } else {
       {
         std::lock_guard<std::mutex> lk(active_mu);
-        if (active_associations < services.config.dicom_max_associations) {
+        if (active_associations < door.max_associations) {
           ++active_associations;
           counted = true;
         }
@@ -844,7 +890,7 @@ void DimseServer::Impl::serve(Connection& c) {
         spdlog::warn(
             "Refused an association from {} ({}): already {} associations in progress "
             "(dicom_max_associations); the sender should retry",
-            calling, peer, services.config.dicom_max_associations);
+            calling, peer, door.max_associations);
         rejectAssociation(assoc, ASC_RESULT_REJECTEDTRANSIENT,
                           ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                           ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
@@ -865,7 +911,7 @@ void DimseServer::Impl::serve(Connection& c) {
             spdlog::debug("{} also proposed object types this hub does not accept: {}", calling,
                           list);
           }
-          DimseSession session(services, stopping, assoc);
+          DimseSession session(services, sink, door, stopping, assoc);
           const std::string end = session.run();
           std::string summary;
           if (session.received || session.refused) {
@@ -912,7 +958,7 @@ void DimseServer::Impl::reapFinished() {
 
 void DimseServer::Impl::acceptLoop() {
   const std::size_t max_connections =
-      static_cast<std::size_t>(std::max(1, services.config.dicom_max_associations)) + 16;
+      static_cast<std::size_t>(std::max(1, door.max_associations)) + 16;
   while (!stopping) {
     pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
     const int n = ::poll(p, 2, 1000);
@@ -942,23 +988,26 @@ void DimseServer::Impl::acceptLoop() {
 
 DimseServer::DimseServer(HubServices& services) : impl_(std::make_unique<Impl>(services)) {}
 
+DimseServer::DimseServer(DimseDoorConfig config, DimseStoreSink& sink)
+    : impl_(std::make_unique<Impl>(std::move(config), sink)) {}
+
 DimseServer::~DimseServer() { stop(); }
 
 void DimseServer::start() {
   Impl& m = *impl_;
   if (m.started) return;
-  const HubConfig& cfg = m.services.config;
+  const DimseDoorConfig& cfg = m.door;
   registerDicomDecoders();
   dcmDisableGethostbyaddr.set(OFTrue);  // peers are logged by address; no DNS stalls
   if (dcmConnectionTimeout.get() < 0) dcmConnectionTimeout.set(15);  // C-MOVE destinations
 
-  const std::string where = cfg.bind_address + ":" + std::to_string(cfg.dicom_port);
+  const std::string where = cfg.bind_address + ":" + std::to_string(cfg.port);
   addrinfo hints{};
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* res = nullptr;
-  const std::string port = std::to_string(cfg.dicom_port);
+  const std::string port = std::to_string(cfg.port);
   if (::getaddrinfo(cfg.bind_address.empty() ? nullptr : cfg.bind_address.c_str(), port.c_str(),
                     &hints, &res) != 0 ||
       !res) {
@@ -994,7 +1043,7 @@ void DimseServer::start() {
   m.started = true;
   m.acceptor = std::thread([&m] { m.acceptLoop(); });
   spdlog::info("DICOM door open: AE {} on {} (up to {} simultaneous associations)", cfg.aet, where,
-               cfg.dicom_max_associations);
+               cfg.max_associations);
 }
 
 void DimseServer::stop() {

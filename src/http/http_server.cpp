@@ -252,9 +252,14 @@ bool validHost(std::string_view host) {
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(HubServices& s) : services(s) { http::registerHubRoutes(router, services); }
+  explicit Impl(HubServices& s) : config(s.config) { http::registerHubRoutes(router, s); }
+  Impl(HubConfig c, const std::function<void(http::Router&)>& add_routes)
+      : own_config(std::make_unique<HubConfig>(std::move(c))), config(*own_config) {
+    add_routes(router);
+  }
 
-  HubServices& services;
+  std::unique_ptr<HubConfig> own_config;  // only for a server built without HubServices
+  const HubConfig& config;                // listening address, port, threads, limits
   http::Router router;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -269,7 +274,7 @@ struct HttpServer::Impl {
   std::list<std::unique_ptr<Connection>> conns;
 
   size_t maxConnections() const {
-    return static_cast<size_t>(std::max(64, services.config.http_threads * 16));
+    return static_cast<size_t>(std::max(64, config.http_threads * 16));
   }
 
   void reapLocked() {
@@ -391,7 +396,7 @@ struct HttpServer::Impl {
 
   void serve(Connection& conn) {
     beast::flat_buffer buffer;
-    const uint64_t limit = services.config.max_request_bytes;
+    const uint64_t limit = config.max_request_bytes;
     for (;;) {
       conn.idle = true;
       conn.armDeadline(kIdleTimeout);
@@ -503,12 +508,15 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(HubServices& services) : impl_(std::make_unique<Impl>(services)) {}
 
+HttpServer::HttpServer(HubConfig listen, const std::function<void(http::Router&)>& add_routes)
+    : impl_(std::make_unique<Impl>(std::move(listen), add_routes)) {}
+
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
   auto& m = *impl_;
   if (m.running) return;
-  const auto& cfg = m.services.config;
+  const auto& cfg = m.config;
   boost::system::error_code ec;
   const auto address = net::ip::make_address(cfg.bind_address, ec);
   if (ec)

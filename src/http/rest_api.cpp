@@ -200,6 +200,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addStowRoutes(router, services);
   addRestRoutes(router, services);
   addWorkflowRoutes(router, services);
+  addGatewayRoutes(router, services);
   setStaticFallback(router, services);
 }
 

@@ -16,6 +16,8 @@ void addStowRoutes(Router& router, HubServices& services);
 void addRestRoutes(Router& router, HubServices& services);
 // The screening workflow: L1 form, exam workflow, CDA, L2 sessions, CTI, L3 (workflow_api.cpp).
 void addWorkflowRoutes(Router& router, HubServices& services);
+// The imaging-centre gateway protocol and the reconciliation ledger (gateway_api.cpp).
+void addGatewayRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

@@ -11,6 +11,7 @@
 namespace dualread {
 
 class AuditService;
+class GatewayReceiver;
 
 struct HubServices {
   const HubConfig& config;
@@ -24,6 +25,9 @@ struct HubServices {
   // The audit trail; null in tools and tests that run without it (reads are then served
   // unrecorded and GET /api/audit answers 503).
   AuditService* audit = nullptr;
+  // The imaging-centre gateways' uploads, manifests and ledger; null in tools and tests that
+  // run without it (its routes then answer 503).
+  GatewayReceiver* gateway = nullptr;
 };
 
 }  // namespace dualread
