@@ -66,14 +66,16 @@ void Hub::start() {
   impl_->workflow->setAudit(impl_->audit.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.
-  impl_->study_events =
-      std::make_unique<StudyEventQueue>([w = impl_->workflow.get()](const std::string& uid) {
+  impl_->study_events = std::make_unique<StudyEventQueue>(
+      [w = impl_->workflow.get()](const std::string& uid) {
         InstanceSummary s;
         s.study_instance_uid = uid;
         w->onInstanceStored(s);
       });
   impl_->ingest->setInstanceStoredObserver(
-      [q = impl_->study_events.get()](const InstanceSummary& s) { q->push(s.study_instance_uid); });
+      [q = impl_->study_events.get()](const InstanceSummary& s) {
+        q->push(s.study_instance_uid);
+      });
   const auto unlinked = impl_->workflow_store->studiesNotInAnExam();
   for (const auto& uid : unlinked) impl_->study_events->push(uid);
   if (!unlinked.empty())

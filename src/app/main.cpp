@@ -85,8 +85,8 @@ int runFsckCommand(const std::filesystem::path& data) {
   for (const auto& m : r.missing) std::cout << "MISSING " << m << "\n";
   for (const auto& m : r.corrupt) std::cout << "CORRUPT " << m << "\n";
   for (const auto& m : r.orphans) std::cout << "ORPHAN  " << m << "\n";
-  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20)
-            << " MB): " << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
+  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20) << " MB): "
+            << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
             << r.orphans.size() << " orphan\n";
   return r.clean() ? 0 : 1;
 }
@@ -117,22 +117,18 @@ int main(int argc, char** argv) {
   std::string gw_config_file;
   auto* gw = app.add_subcommand("gateway",
                                 "run an imaging centre's gateway (store-and-forward to the hub)");
-  auto add_gateway_options = [&](CLI::App* cmd) {
-    cmd->add_option("--config", gw_config_file, "TOML configuration file")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--data", gw_config.data_dir, "data directory (queue + files)");
-    cmd->add_option("--dicom-port", gw_config.dicom_port, "DICOM port for modalities and PACS");
-    cmd->add_option("--aet", gw_config.aet, "the gateway's DICOM AE title");
-    cmd->add_option("--bind", gw_config.bind_address, "address to listen on (default 127.0.0.1)");
-    cmd->add_option("--http-port", gw_config.http_port, "status page port (-1 = none)");
-    cmd->add_option("--hub", gw_config.hub_url, "the hub's URL, https://host:port");
-    cmd->add_option("--cim", gw_config.cim, "this imaging centre's identifier at the hub");
-    cmd->add_option("--credentials", gw_config.credentials_file,
-                    "file holding the bearer token for the hub")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--ca-file", gw_config.ca_file, "trusted CA certificates (PEM) for https");
-  };
-  add_gateway_options(gw);
+  gw->add_option("--config", gw_config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  gw->add_option("--data", gw_config.data_dir, "data directory (queue + files)");
+  gw->add_option("--dicom-port", gw_config.dicom_port, "DICOM port for modalities and PACS");
+  gw->add_option("--aet", gw_config.aet, "the gateway's DICOM AE title");
+  gw->add_option("--bind", gw_config.bind_address, "address to listen on (default 127.0.0.1)");
+  gw->add_option("--http-port", gw_config.http_port, "status page port (-1 = none)");
+  gw->add_option("--hub", gw_config.hub_url, "the hub's URL, https://host:port");
+  gw->add_option("--cim", gw_config.cim, "this imaging centre's identifier at the hub");
+  gw->add_option("--credentials", gw_config.credentials_file,
+                 "file holding the bearer token for the hub")
+      ->check(CLI::ExistingFile);
+  gw->add_option("--ca-file", gw_config.ca_file, "trusted CA certificates (PEM) for https");
   std::filesystem::path gw_status_data;
   bool gw_status_json = false;
   auto* gw_status = gw->add_subcommand("status", "the queue, link, errors, last acknowledgement");
@@ -164,9 +160,8 @@ int main(int argc, char** argv) {
   std::filesystem::path audit_data;
   auto* audit = app.add_subcommand("audit", "the hash-chained audit trail");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify",
-                                             "detect any altered, removed or "
-                                             "reordered audit entry");
+  auto* audit_verify = audit->add_subcommand("verify", "detect any altered, removed or "
+                                                       "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
   CLI11_PARSE(app, argc, argv);
