@@ -23,6 +23,7 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxManifestBody = 8 << 20;  // thousands of instances
+constexpr size_t kPieceBytes = 16 << 10;
 
 GatewayReceiver& receiverOf(HubServices& s) {
   if (!s.gateway) throw HttpError(503, "the gateway receiver is not running in this process");
@@ -180,7 +181,13 @@ void addGatewayRoutes(Router& router, HubServices& services) {
                try {
                  r = rx.append(
                      req.param("upload"), static_cast<uint64_t>(*offset),
-                     [&req](char* buf, size_t n) { return req.body->read(buf, n); }, req.peer);
+                     [&req](char* buf, size_t n) {
+                       // The server's read() waits until it has filled what it is given: small
+                       // pieces keep what arrived before a cut, and let the receiver confirm on a
+                       // slow link.
+                       return req.body->read(buf, std::min<size_t>(n, kPieceBytes));
+                     },
+                     req.peer);
                } catch (const GatewayProtocolError& e) {
                  rethrow(e);
                }

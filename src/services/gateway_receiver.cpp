@@ -21,7 +21,10 @@ namespace {
 
 using Kind = GatewayProtocolError::Kind;
 
-constexpr uint64_t kSyncEvery = 1 << 20;  // bytes between two confirmed offsets
+// A confirmed offset every megabyte or every second, whichever comes first: a killed hub loses
+// at most that much of an upload (one second of a slow link, a megabyte of a fast one).
+constexpr uint64_t kSyncEvery = 1 << 20;
+constexpr auto kSyncInterval = std::chrono::seconds(1);
 constexpr size_t kBuffer = 256 << 10;
 
 std::string utcNow(const char* fmt) {
@@ -226,6 +229,7 @@ UploadRow GatewayReceiver::append(const std::string& upload_id, uint64_t offset,
   };
   std::vector<char> buf(kBuffer);
   uint64_t pos = offset, unsynced = 0;
+  auto last_sync = std::chrono::steady_clock::now();
   bool superseded = false;
   try {
     for (;;) {
@@ -248,12 +252,13 @@ UploadRow GatewayReceiver::append(const std::string& upload_id, uint64_t offset,
       }
       pos += n;
       unsynced += n;
-      if (unsynced >= kSyncEvery) {
+      if (unsynced >= kSyncEvery || std::chrono::steady_clock::now() - last_sync >= kSyncInterval) {
         if (!confirm()) {
           superseded = true;
           break;
         }
         unsynced = 0;
+        last_sync = std::chrono::steady_clock::now();
       }
     }
   } catch (...) {

@@ -2,8 +2,8 @@
 // GatewayReceiver: the hub's end of the imaging-centre gateway protocol. Each instance comes as
 // a resumable upload (like tus): created with its size and SHA-256, appended from the offset
 // the hub confirmed, made durable (fdatasync, then the offset is recorded) as it arrives, so a
-// cut link or a killed hub costs at most the last unconfirmed megabyte. Once complete the bytes
-// are checked against the announced SHA-256 and decompressed to check the pixel hash of the
+// cut link or a killed hub costs at most the last unconfirmed second or megabyte. Once complete the
+// bytes are checked against the announced SHA-256 and decompressed to check the pixel hash of the
 // original image, and only then ingested (door "gateway"). Exam manifests are acknowledged only
 // when every listed instance is stored and verified; the reconciliation ledger per CIM per day
 // follows. Owned by app/Hub; thread-safe (one upload is appended by one request at a time; a
