@@ -50,6 +50,7 @@ def raw_bytes(study_dir):
 
 
 def start_hub(link, work, name):
+    os.makedirs(work, exist_ok=True)
     data = os.path.join(work, name)
     port = free_port()
     hub = NsProcess(link.hub_ns, [BIN, "hub", "--data", data, "--bind", link.hub_ip,
@@ -62,6 +63,7 @@ def start_hub(link, work, name):
 
 
 def via_gateway(link, work, study_dirs, streams):
+    os.makedirs(work, exist_ok=True)
     hub = start_hub(link, work, "hub-gw")
     gw_data = os.path.join(work, "gw")
     with open(gw_data + ".toml", "w") as f:
