@@ -207,7 +207,11 @@ void Forwarder::sendOne(QueuedInstance in) {
       {"pixel_sha256", in.pixel_sha256},
       {"transfer_syntax", in.send_transfer_syntax},
       {"prior", in.prior}}.dump();
-  const std::function<void(size_t)> pace = [this](size_t n) { limiter_.acquire(n); };
+  // Paces the upload under the cap; a stop interrupts it (the hub keeps what it confirmed).
+  const std::function<void(size_t)> pace = [this](size_t n) {
+    if (stopping_) throw Retry("the gateway is stopping");
+    limiter_.acquire(n);
+  };
   try {
     const fs::path file = blobs_.pathOf(in.send_key);
     for (int round = 0; round < kMaxRoundsPerAttempt && !stopping_; ++round) {
@@ -369,7 +373,7 @@ void Forwarder::stewardLoop() {
         if (!exam.prior && !exam.priors_checked && priors_hook_) priors_hook_(exam);
         sendManifest(exam);
       }
-      if (Clock::now() - last_purge_ > std::chrono::minutes(10) ||
+      if (Clock::now() - last_purge_ > std::chrono::minutes(1) ||
           last_purge_ == Clock::time_point{}) {
         last_purge_ = Clock::now();
         purgeExpired();

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import time
+import unittest
 
 from gateway_harness import FAST_CONFIG, Gateway, ledger_query
 from harness import BIN, HubTestCase, run, storescu, synth
@@ -18,6 +19,11 @@ JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80"
 def pixel_bytes(path):
     import pydicom
     return pydicom.dcmread(path).PixelData
+
+
+def gw_blobs(gw):
+    root = os.path.join(gw.data_dir, "blobs")
+    return [f for _, _, fs in os.walk(root) for f in fs]
 
 
 class GatewayCase(HubTestCase):
@@ -161,9 +167,32 @@ class GatewayDeliveryTest(GatewayCase):
         s = gw.status()
         self.assertEqual(s["queue"]["instances_waiting"], len(files))
         self.assertIn("hub", s["link"]["last_error"])
+        # Nothing is removed before the acknowledgement: originals and JPEG-LS copies.
+        self.assertEqual(len(gw_blobs(gw)), 2 * len(files))
         hub.start()
         gw.wait_acknowledged(1, timeout=60)
         self.assertEqual(stored_sop_uids(hub.data_dir), {f[1] for f in files})
+
+    def test_files_removed_only_after_acknowledgement_and_retention(self):
+        data = os.path.join(self.tmp, "synth")
+        manifest = synth(data, women=1, rounds=1, seed=12)
+        files = manifest_files(data, manifest)
+        hub = self.start_hub()
+        gw = self.start_gateway(hub.base, config_text=FAST_CONFIG + "\n[retention]\ndays = 0\n")
+        storescu(gw.dicom_port, [data + "/studies"], called=gw.aet)
+        gw.wait_acknowledged(1)
+        # Acknowledged and past a retention of 0 days: the next housekeeping (at start) removes
+        # the files, keeps the rows.
+        gw.stop()
+        gw.start()
+        deadline = time.time() + 30
+        while time.time() < deadline and gw_blobs(gw):
+            time.sleep(0.2)
+        self.assertEqual(gw_blobs(gw), [])
+        s = gw.status()
+        self.assertTrue(s["recent_exams"][0]["files_removed"])
+        self.assertEqual(s["queue"]["instances_sent"], len(files))
+        self.assertIn("local files were removed after 0 days", gw.read_log())
 
 
 class GatewayRefusalTest(GatewayCase):
@@ -181,6 +210,46 @@ class GatewayRefusalTest(GatewayCase):
         self.assertEqual(gw.query("SELECT count(*) FROM gw_instances")[0][0], 0)
         self.assertIn("disk is nearly full", gw.read_log())
         self.assertEqual(os.listdir(os.path.join(gw.data_dir, "staging")), [])
+
+    @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
+    def test_really_full_disk_refuses_cleanly_and_keeps_what_was_acknowledged(self):
+        data = os.path.join(self.tmp, "synth")
+        manifest = synth(data, women=2, rounds=1, seed=14)
+        files = manifest_files(data, manifest)
+        mnt = os.path.join(self.tmp, "small")
+        os.makedirs(mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1600k", "tmpfs", mnt], check=True)
+        self._teardowns.append(lambda: subprocess.run(["umount", "-l", mnt]))
+        hub = self.start_hub()
+        hub.stop()  # the hub is unreachable: everything stays on the gateway's small disk
+        gw = Gateway(os.path.join(mnt, "gw"), hub.base,
+                     config_text=FAST_CONFIG + "\n[retention]\nmin_free_bytes = 0\n")
+        gw.log_path = os.path.join(self.tmp, "gw.log")  # the log is not on the small disk
+        gw.start()
+        self._teardowns.append(gw.stop)
+        r = storescu(gw.dicom_port, [data + "/studies"], called=gw.aet, extra=["-v"],
+                     check=False)
+        out = r.stdout + r.stderr
+        self.assertIn("Refused: OutOfResources", out)
+        acknowledged = set()
+        current = None
+        for line in out.splitlines():
+            if "Sending file:" in line:
+                current = line.split("Sending file:")[1].strip()
+            elif "Received Store Response (Success)" in line and current:
+                acknowledged.add(current)
+        self.assertGreater(len(acknowledged), 0)
+        sop_of = {f[0]: f[1] for f in files}
+        queued = {r[0] for r in gw.query("SELECT sop_uid FROM gw_instances")}
+        # Every image answered Success is queued; nothing else is.
+        self.assertEqual(queued, {sop_of[p] for p in acknowledged})
+        self.assertIsNone(gw.proc.poll(), "the gateway must survive a full disk")
+        # Once the hub is back, what was acknowledged to the modality reaches it.
+        hub.start()
+        deadline = time.time() + 90
+        while time.time() < deadline and set(stored_sop_uids(hub.data_dir)) != queued:
+            time.sleep(0.5)
+        self.assertEqual(stored_sop_uids(hub.data_dir), queued)
 
     def test_image_refused_by_the_hub_puts_its_exam_in_error_with_the_reason(self):
         data = os.path.join(self.tmp, "synth")
