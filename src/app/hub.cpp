@@ -9,6 +9,7 @@
 #include "index/identity_store.h"
 #include "index/letter_store.h"
 #include "index/register_store.h"
+#include "index/gateway_ledger.h"
 #include "index/workflow_store.h"
 #include "services/access_service.h"
 #include "services/audit_service.h"
@@ -16,6 +17,7 @@
 #include "services/follow_up_service.h"
 #include "services/identity_service.h"
 #include "services/indicator_service.h"
+#include "services/gateway_receiver.h"
 #include "services/ingest_service.h"
 #include "services/letter_service.h"
 #include "services/register_service.h"
@@ -45,6 +47,8 @@ struct Hub::Impl {
   std::unique_ptr<FollowUpStore> follow_up_store;
   std::unique_ptr<FollowUpService> follow_up;
   std::unique_ptr<IndicatorService> indicators;
+  std::unique_ptr<GatewayLedger> gateway_ledger;
+  std::unique_ptr<GatewayReceiver> gateway;
   std::unique_ptr<HubServices> services;
   std::unique_ptr<AccessService> access;
   std::unique_ptr<HttpServer> http;
@@ -161,6 +165,13 @@ void Hub::start() {
         "No user account exists yet: every request will be refused until one is added with "
         "'dualread admin add-user --data {} ...'",
         c.data_dir.string());
+  // The imaging-centre gateways: resumable uploads and the reconciliation ledger, in their own
+  // database so that upload progress never waits for the archive's writer.
+  impl_->gateway_ledger =
+      std::make_unique<GatewayLedger>((c.data_dir / "gateway-ledger.sqlite").string());
+  impl_->gateway = std::make_unique<GatewayReceiver>(*impl_->ingest, *impl_->gateway_ledger,
+                                                     c.data_dir / "gateway-uploads");
+  impl_->services->gateway = impl_->gateway.get();
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "app/config_loader.h"
+#include "app/gateway.h"
+#include "app/gateway_config_loader.h"
 #include "app/hub.h"
 #include "app/tls_cli.h"
 #include "index/archive_index.h"
@@ -60,6 +62,24 @@ int runHub(HubConfig config, bool open) {
                sig == SIGTERM ? "SIGTERM" : "SIGINT");
   hub.stop();
   spdlog::info("Hub stopped cleanly");
+  return 0;
+}
+
+int runGateway(GatewayConfig config) {
+  const sigset_t stop_signals = blockStopSignals();
+  Gateway gateway(config);
+  try {
+    gateway.start();
+  } catch (const std::exception& e) {
+    spdlog::error("The gateway could not start: {}", e.what());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("Stop requested ({}); the queue is kept on disk and resumes at next start",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  gateway.stop();
+  spdlog::info("Gateway stopped cleanly");
   return 0;
 }
 
@@ -137,6 +157,29 @@ int main(int argc, char** argv) {
   hub->add_option("--bind", hub_config.bind_address, "address to listen on (default 127.0.0.1)");
   hub->add_flag("--open", open, "no credentials required (demo and tests only)");
   addHubTlsOptions(*hub, hub_config.tls);
+
+  // gateway
+  GatewayConfig gw_config;
+  std::string gw_config_file;
+  auto* gw = app.add_subcommand("gateway",
+                                "run an imaging centre's gateway (store-and-forward to the hub)");
+  gw->add_option("--config", gw_config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  gw->add_option("--data", gw_config.data_dir, "data directory (queue + files)");
+  gw->add_option("--dicom-port", gw_config.dicom_port, "DICOM port for modalities and PACS");
+  gw->add_option("--aet", gw_config.aet, "the gateway's DICOM AE title");
+  gw->add_option("--bind", gw_config.bind_address, "address to listen on (default 127.0.0.1)");
+  gw->add_option("--http-port", gw_config.http_port, "status page port (-1 = none)");
+  gw->add_option("--hub", gw_config.hub_url, "the hub's URL, https://host:port");
+  gw->add_option("--cim", gw_config.cim, "this imaging centre's identifier at the hub");
+  gw->add_option("--credentials", gw_config.credentials_file,
+                 "file holding the bearer token for the hub")
+      ->check(CLI::ExistingFile);
+  gw->add_option("--ca-file", gw_config.ca_file, "trusted CA certificates (PEM) for https");
+  std::filesystem::path gw_status_data;
+  bool gw_status_json = false;
+  auto* gw_status = gw->add_subcommand("status", "the queue, link, errors, last acknowledgement");
+  gw_status->add_option("--data", gw_status_data, "the gateway's data directory")->required();
+  gw_status->add_flag("--json", gw_status_json, "as JSON");
 
   // synth
   SynthOptions synth;
@@ -225,6 +268,17 @@ int main(int argc, char** argv) {
         CLI11_PARSE(app, argc, argv);
       }
       return runHub(hub_config, open);
+    }
+    if (*gw) {
+      if (*gw_status) return printGatewayStatus(gw_status_data, gw_status_json, std::cout);
+      if (!gw_config_file.empty()) {
+        GatewayConfig from_file;
+        loadGatewayConfig(gw_config_file, from_file);
+        // Command-line values win over the file: re-parse them on top of it.
+        std::swap(gw_config, from_file);
+        CLI11_PARSE(app, argc, argv);
+      }
+      return runGateway(gw_config);
     }
     if (*syn) {
       synth.size = size == "full" ? SynthOptions::Size::kFull : SynthOptions::Size::kSmall;

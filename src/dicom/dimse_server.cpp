@@ -205,10 +205,51 @@ void rejectAssociation(T_ASC_Association* assoc, T_ASC_RejectParametersResult re
 
 }  // namespace
 
-struct DimseServer::Impl {
-  explicit Impl(HubServices& s) : services(s) {}
+// The hub's sink: the archive's ingest service.
+class IngestSink final : public DimseStoreSink {
+ public:
+  explicit IngestSink(HubServices& s) : s_(s) {}
+  fs::path newStagingPath() override { return s_.blobs.newStagingPath(); }
+  IngestResult store(const fs::path& staged, const IngestSource& source,
+                     const FileDigests& digests) override {
+    return s_.ingest.ingestStagedFile(staged, source, digests);
+  }
 
-  HubServices& services;
+ private:
+  HubServices* s_;  // null on a storage-only door: no query or retrieve
+  DimseStoreSink& sink_;
+  const DimseDoorConfig& door_;
+};
+
+// The listening settings of a storage-only door (the gateway) in the hub's configuration shape:
+// plain DICOM, any calling AE (the centre's own modalities and PACS on its LAN).
+std::unique_ptr<HubConfig> doorHubConfig(const DimseDoorConfig& d) {
+  auto c = std::make_unique<HubConfig>();
+  c->aet = d.aet;
+  c->bind_address = d.bind_address;
+  c->dicom_port = d.port;
+  c->dicom_max_associations = d.max_associations;
+  c->open = true;
+  return c;
+}
+
+struct DimseServer::Impl {
+  explicit Impl(HubServices& s)
+      : services(&s), config(s.config), own_sink(std::make_unique<IngestSink>(s)), sink(*own_sink) {
+    door.aet = s.config.aet;
+    door.accepted_sop_classes = s.ingest.options().accepted_sop_classes;
+  }
+  Impl(DimseDoorConfig d, DimseStoreSink& k)
+      : own_config(doorHubConfig(d)), config(*own_config), door(std::move(d)), sink(k) {
+    if (door.accepted_sop_classes.empty()) door.accepted_sop_classes = defaultAcceptedSopClasses();
+  }
+
+  HubServices* services = nullptr;  // null: storage-only door (gateway)
+  std::unique_ptr<HubConfig> own_config;
+  const HubConfig& config;
+  DimseDoorConfig door;
+  std::unique_ptr<DimseStoreSink> own_sink;
+  DimseStoreSink& sink;
   int listen_fd = -1;
   int wake_fd = -1;
   T_ASC_Network* net = nullptr;
@@ -248,8 +289,9 @@ struct DimseServer::Impl {
 // the DIMSE service handlers. Lives on its worker thread.
 class DimseSession {
  public:
-  DimseSession(HubServices& services, const std::atomic<bool>& stopping, T_ASC_Association* assoc)
-      : s_(services), stopping_(stopping), assoc_(assoc) {
+  DimseSession(HubServices* services, DimseStoreSink& sink, const DimseDoorConfig& door,
+               const std::atomic<bool>& stopping, T_ASC_Association* assoc)
+      : s_(services), sink_(sink), door_(door), stopping_(stopping), assoc_(assoc) {
     calling_ = trim(assoc->params->DULparams.callingAPTitle);
     peer_ = trim(assoc->params->DULparams.callingPresentationAddress);
   }
@@ -326,6 +368,14 @@ std::string DimseSession::run() {
       ASC_abortAssociation(assoc_);
       return std::string("aborted after a network error (") + cond.text() + ")";
     }
+    const bool is_query = msg.CommandField == DIMSE_C_FIND_RQ ||
+                          msg.CommandField == DIMSE_C_MOVE_RQ || msg.CommandField == DIMSE_C_GET_RQ;
+    if (is_query && !s_) {
+      spdlog::warn("{} ({}) sent a query or retrieve, which this {} does not provide; closing",
+                   calling_, peer_, door_.door_name);
+      ASC_abortAssociation(assoc_);
+      return "aborted: unsupported command";
+    }
     switch (msg.CommandField) {
       case DIMSE_C_ECHO_RQ:
         cond = echo(msg.msg.CEchoRQ, pc);
@@ -370,7 +420,7 @@ OFCondition DimseSession::echo(T_DIMSE_C_EchoRQ& req, T_ASC_PresentationContextI
 OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContextID pc) {
   StoreState st;
   st.pc = pc;
-  st.staged = s_.blobs.newStagingPath();
+  st.staged = sink_.newStagingPath();
   T_ASC_PresentationContext pcx;
   std::string ts = UID_LittleEndianImplicitTransferSyntax;
   if (ASC_findAcceptedPresentationContext(assoc_->params, pc, &pcx).good())
@@ -450,7 +500,7 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
   std::error_code ec;
   const uint64_t size = fs::file_size(st.staged, ec);
   st.handed_to_ingest = true;
-  const IngestResult r = s_.ingest.ingestStagedFile(st.staged, source, st.digests);
+  const IngestResult r = sink_.store(st.staged, source, st.digests);
   switch (r.status) {
     case IngestStatus::kStored: {
       rsp.DimseStatus = STATUS_Success;
@@ -486,7 +536,7 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
       break;
     case IngestStatus::kFailed:
       rsp.DimseStatus = STATUS_STORE_Refused_OutOfResources;
-      st.detail = commentDetail("The hub cannot store images now; retry later");
+      st.detail = commentDetail(door_.out_of_resources_comment);
       ++refused;
       break;
   }
@@ -509,9 +559,9 @@ bool DimseSession::auditRead(const std::string& action, const std::string& objec
                              const std::string& object_id,
                              const std::optional<std::string>& woman_id,
                              const nlohmann::json& detail) {
-  if (!s_.audit) return true;
+  if (!s_->audit) return true;
   try {
-    s_.audit->record("dicom:" + calling_, "dicom-peer", action, object_type, object_id, woman_id,
+    s_->audit->record("dicom:" + calling_, "dicom-peer", action, object_type, object_id, woman_id,
                      "dicom:" + calling_ + "@" + peer_, detail.dump());
     return true;
   } catch (const std::exception& e) {
@@ -556,7 +606,7 @@ OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextI
   }
   std::unique_ptr<FindCursor> cursor;
   try {
-    cursor = std::make_unique<FindCursor>(s_.index, model, *identifier);
+    cursor = std::make_unique<FindCursor>(s_->index, model, *identifier);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a C-FIND from {} ({}): {}", calling_, peer_, e.what());
     return finish(e.status(), e.comment());
@@ -666,7 +716,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 
   const RemoteAe* dest = nullptr;
   if (is_move) {
-    for (const auto& ae : s_.config.remote_aes)
+    for (const auto& ae : s_->config.remote_aes)
       if (ae.aet == destination) dest = &ae;
     if (!dest) {
       spdlog::warn(
@@ -680,7 +730,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 
   std::vector<InstanceRow> instances;
   try {
-    instances = resolveRetrieve(s_.index, model, identifier);
+    instances = resolveRetrieve(s_->index, model, identifier);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a {} from {} ({}): {}", op, calling_, peer_, e.what());
     return respond(e.status(), e.comment(), nullptr);
@@ -701,7 +751,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
     for (const auto& [study, count] : per_study) {
       StudyRow st;
       std::optional<std::string> woman;
-      if (s_.index.getStudy(study, st) && st.patient.woman_id)
+      if (s_->index.getStudy(study, st) && st.patient.woman_id)
         woman = std::to_string(*st.patient.woman_id);
       nlohmann::json detail = {{"instances", count}};
       if (is_move) detail["destination"] = destination;
@@ -718,8 +768,8 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   std::string target = calling_;
   if (is_move) {
     std::string error;
-    sender = StoreSubOperations::connect(*dest, s_.config.aet, instances, kDimseTimeoutSeconds,
-                                         error, &s_.config.tls);
+    sender = StoreSubOperations::connect(*dest, s_->config.aet, instances, kDimseTimeoutSeconds,
+                                         error, &s_->config.tls);
     target = dest->aet;
     if (!sender) {
       spdlog::error("Could not send {} images to {} for {} by C-MOVE: {}", instances.size(),
@@ -750,7 +800,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
     }
     SubOperationResult r;
     try {
-      r = sender->send(row, s_.blobs.pathOf(row.blob_key), is_move ? calling_ : std::string(),
+      r = sender->send(row, s_->blobs.pathOf(row.blob_key), is_move ? calling_ : std::string(),
                        is_move ? msg_id : 0);
     } catch (const std::exception& e) {
       r.message = std::string("the stored file is not available (") + e.what() + ")";
@@ -827,7 +877,7 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
 
 void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::string>& refused,
                                   const DicomPeer* peer) {
-  const auto& storage = services.ingest.options().accepted_sop_classes;
+  const auto& storage = door.accepted_sop_classes;
   T_ASC_Parameters* params = assoc->params;
   const int n = ASC_countPresentationContexts(params);
   for (int i = 0; i < n; ++i) {
@@ -835,7 +885,8 @@ void DimseServer::Impl::negotiate(T_ASC_Association* assoc, std::vector<std::str
     if (ASC_getPresentationContext(params, i, &pc).bad()) continue;
     const std::string abstract = trim(pc.abstractSyntax);
     const bool is_storage = storage.count(abstract) > 0;
-    const bool is_service = nonStorageClasses().count(abstract) > 0;
+    const bool is_service = nonStorageClasses().count(abstract) > 0 &&
+                            (services || abstract == UID_VerificationSOPClass);
     if (!is_storage && !is_service) {
       ASC_refusePresentationContext(params, pc.presentationContextID,
                                     ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
@@ -893,7 +944,7 @@ void DimseServer::Impl::serve(Connection& c) {
       spdlog::warn(
           "DICOM from {}: a TLS connection reached the plain DICOM port {}; the sender must "
           "use the TLS DICOM port{}",
-          c.ip, services.config.dicom_port,
+          c.ip, config.dicom_port,
           tls_port ? " " + std::to_string(tls_port) : std::string(" (none is configured)"));
     } else if (n == 1) {
       right_protocol = true;
@@ -931,15 +982,15 @@ void DimseServer::Impl::serve(Connection& c) {
                    peer);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
-    } else if (called != services.config.aet) {
+    } else if (called != config.aet) {
       spdlog::warn(
           "Refused an association from {} ({}): it called AE title '{}' but this hub is "
           "'{}' (fix the called AE title on the sending device)",
-          calling, peer, called, services.config.aet);
+          calling, peer, called, config.aet);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
     } else if (const DicomPeerDecision allowed =
-                   decideDicomPeer(services.config.dicom_peers, services.config.open, calling,
+                   decideDicomPeer(config.dicom_peers, config.open, calling,
                                    hostOfPresentationAddress(peer));
                !allowed.accepted) {
       // The DICOM half of the permission matrix: only configured AE titles, from their hosts.
@@ -949,7 +1000,7 @@ void DimseServer::Impl::serve(Connection& c) {
     } else {
       {
         std::lock_guard<std::mutex> lk(active_mu);
-        if (active_associations < services.config.dicom_max_associations) {
+        if (active_associations < config.dicom_max_associations) {
           ++active_associations;
           counted = true;
         }
@@ -958,13 +1009,13 @@ void DimseServer::Impl::serve(Connection& c) {
         spdlog::warn(
             "Refused an association from {} ({}): already {} associations in progress "
             "(dicom_max_associations); the sender should retry",
-            calling, peer, services.config.dicom_max_associations);
+            calling, peer, config.dicom_max_associations);
         rejectAssociation(assoc, ASC_RESULT_REJECTEDTRANSIENT,
                           ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                           ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
       } else {
         std::vector<std::string> refused;
-        negotiate(assoc, refused, services.config.open ? nullptr : allowed.peer);
+        negotiate(assoc, refused, config.open ? nullptr : allowed.peer);
         cond = ASC_acknowledgeAssociation(assoc);
         if (cond.bad()) {
           spdlog::warn("Association from {} ({}) failed while accepting it: {}", calling, peer,
@@ -985,7 +1036,7 @@ void DimseServer::Impl::serve(Connection& c) {
             spdlog::debug("{} also proposed object types this hub does not accept: {}", calling,
                           list);
           }
-          DimseSession session(services, stopping, assoc);
+          DimseSession session(services, sink, door, stopping, assoc);
           const std::string end = session.run();
           std::string summary;
           if (session.received || session.refused) {
@@ -1032,7 +1083,7 @@ void DimseServer::Impl::reapFinished() {
 
 void DimseServer::Impl::acceptLoop() {
   const std::size_t max_connections =
-      static_cast<std::size_t>(std::max(1, services.config.dicom_max_associations)) + 16;
+      static_cast<std::size_t>(std::max(1, config.dicom_max_associations)) + 16;
   while (!stopping) {
     // poll() skips negative descriptors: either port may be closed.
     pollfd p[3] = {{listen_fd, POLLIN, 0}, {tls_listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
@@ -1069,6 +1120,9 @@ void DimseServer::Impl::acceptLoop() {
 }
 
 DimseServer::DimseServer(HubServices& services) : impl_(std::make_unique<Impl>(services)) {}
+
+DimseServer::DimseServer(DimseDoorConfig config, DimseStoreSink& sink)
+    : impl_(std::make_unique<Impl>(std::move(config), sink)) {}
 
 DimseServer::~DimseServer() { stop(); }
 
@@ -1126,7 +1180,7 @@ uint16_t boundPort(int fd) {
 void DimseServer::start() {
   Impl& m = *impl_;
   if (m.started) return;
-  const HubConfig& cfg = m.services.config;
+  const HubConfig& cfg = m.config;
   registerDicomDecoders();
   dcmDisableGethostbyaddr.set(OFTrue);  // peers are logged by address; no DNS stalls
   if (dcmConnectionTimeout.get() < 0) dcmConnectionTimeout.set(15);  // C-MOVE destinations

@@ -2,11 +2,13 @@
 // DimseServer: the hub's DICOM door — a DIMSE SCP (C-ECHO, C-STORE into IngestService,
 // C-FIND patient/study root, C-MOVE to configured remote AEs, C-GET) with concurrent
 // associations. Owned by app/Hub; start() listens on its own threads, stop() ends them.
-// Thread-safe.
+// The same door serves the imaging-centre gateway with C-ECHO and C-STORE only, into another
+// DimseStoreSink (its durable outbound queue). Thread-safe.
 
 #include <cstdint>
 #include <memory>
 
+#include "dicom/dimse_store_sink.h"
 #include "services/hub_services.h"
 
 namespace dualread {
@@ -14,8 +16,10 @@ namespace dualread {
 class DimseServer {
  public:
   explicit DimseServer(HubServices& services);
+  // A storage-only door (C-ECHO, C-STORE into `sink`); `sink` must outlive the server.
+  DimseServer(DimseDoorConfig config, DimseStoreSink& sink);
   ~DimseServer();
-  // Listens on config.bind_address:config.dicom_port. Throws std::runtime_error with a
+  // Listens on the configured address and port. Throws std::runtime_error with a
   // sentence when the port cannot be opened.
   void start();
   void stop();

@@ -302,11 +302,21 @@ bool validHost(std::string_view host) {
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(HubServices& s) : services(s) { http::registerHubRoutes(router, services); }
+  explicit Impl(HubServices& s) : config(s.config) {
+    http::registerHubRoutes(router, s);
+    gate = std::make_unique<http::AccessGate>(s, router);
+  }
+  Impl(HubConfig c, const std::function<void(http::Router&)>& add_routes)
+      : own_config(std::make_unique<HubConfig>(std::move(c))), config(*own_config) {
+    add_routes(router);
+  }
 
-  HubServices& services;
+  std::unique_ptr<HubConfig> own_config;  // only for a server built without HubServices
+  const HubConfig& config;                // listening address, port, threads, limits, TLS
   http::Router router;
-  http::AccessGate gate{services, router};  // authentication and the permission matrix
+  // Authentication and the permission matrix; absent only on a server built without
+  // HubServices (the gateway's status page on the centre's LAN).
+  std::unique_ptr<http::AccessGate> gate;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   uint16_t port = 0;
@@ -325,7 +335,7 @@ struct HttpServer::Impl {
   std::list<std::unique_ptr<Connection>> conns;
 
   size_t maxConnections() const {
-    return static_cast<size_t>(std::max(64, services.config.http_threads * 16));
+    return static_cast<size_t>(std::max(64, config.http_threads * 16));
   }
 
   void reapLocked() {
@@ -370,7 +380,7 @@ struct HttpServer::Impl {
       auto conn = std::make_unique<Connection>(std::move(socket));
       if (secure) {
         conn->tls = std::make_unique<TlsStream>(conn->socket, *tls_ctx);
-        const int64_t max_age = services.config.tls.hsts_max_age;
+        const int64_t max_age = config.tls.hsts_max_age;
         if (max_age > 0) conn->hsts = "max-age=" + std::to_string(max_age);
       }
       auto ep = conn->socket.remote_endpoint(ec);
@@ -458,7 +468,7 @@ struct HttpServer::Impl {
       const std::string m = ec.message();
       std::string why = m;
       if (m.find("unsupported protocol") != std::string::npos)
-        why = "the client offers only TLS versions below " + services.config.tls.min_version +
+        why = "the client offers only TLS versions below " + config.tls.min_version +
               " (" + m + ")";
       else if (m.find("peer did not return a certificate") != std::string::npos)
         why = "the client showed no certificate and [tls] client_cert = \"require\"";
@@ -487,7 +497,7 @@ struct HttpServer::Impl {
     try {
       if (req.target.empty() || req.target.front() != '/')
         throw HttpError(400, "the request target must be an absolute path starting with '/'");
-      gate.check(req);  // who is calling, and may they: the only access-control call
+      if (gate) gate->check(req);  // who is calling, and may they: the only access-control call
       std::vector<std::string> allowed;
       if (const http::Handler* h = router.match(req, allowed)) {
         (*h)(req, w);
@@ -537,7 +547,7 @@ struct HttpServer::Impl {
 
   void serve(Connection& conn) {
     beast::flat_buffer buffer;
-    const uint64_t limit = services.config.max_request_bytes;
+    const uint64_t limit = config.max_request_bytes;
     const bool ready = startConnection(conn);
     while (ready) {
       conn.idle = true;
@@ -607,7 +617,7 @@ struct HttpServer::Impl {
                                    " bytes) is larger than the hub accepts (" +
                                    std::to_string(limit) + " bytes)");
         }
-        if (!req.secure && tls_port && services.config.tls.http == "redirect")
+        if (!req.secure && tls_port && config.tls.http == "redirect")
           throw HttpError(308, "this hub answers over HTTPS only: " + httpsLocation(req),
                           {{"Location", httpsLocation(req)}});
         if (!segments || !query)
@@ -661,6 +671,9 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(HubServices& services) : impl_(std::make_unique<Impl>(services)) {}
 
+HttpServer::HttpServer(HubConfig listen, const std::function<void(http::Router&)>& add_routes)
+    : impl_(std::make_unique<Impl>(std::move(listen), add_routes)) {}
+
 HttpServer::~HttpServer() { stop(); }
 
 namespace {
@@ -687,7 +700,7 @@ void listenOn(tcp::acceptor& acceptor, const net::ip::address& address, uint16_t
 void HttpServer::start() {
   auto& m = *impl_;
   if (m.running) return;
-  const auto& cfg = m.services.config;
+  const auto& cfg = m.config;
   boost::system::error_code ec;
   const auto address = net::ip::make_address(cfg.bind_address, ec);
   if (ec)

@@ -204,6 +204,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addFollowUpRoutes(router, services);
   addIdentityRoutes(router, services);
   addAccessRoutes(router, services);
+  addGatewayRoutes(router, services);
   setStaticFallback(router, services);
 }
 

@@ -25,6 +25,8 @@ void addIdentityRoutes(Router& router, HubServices& services);
 // Access control: login, portal, audit views, access codes, doctors, share links
 // (access_api.cpp).
 void addAccessRoutes(Router& router, HubServices& services);
+// The imaging-centre gateway protocol and the reconciliation ledger (gateway_api.cpp).
+void addGatewayRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);

@@ -1,0 +1,122 @@
+#pragma once
+// GatewayReceiver: the hub's end of the imaging-centre gateway protocol. Each instance comes as
+// a resumable upload (like tus): created with its size and SHA-256, appended from the offset
+// the hub confirmed, made durable (fdatasync, then the offset is recorded) as it arrives, so a
+// cut link or a killed hub costs at most the last unconfirmed second or megabyte. Once complete the
+// bytes are checked against the announced SHA-256 and decompressed to check the pixel hash of the
+// original image, and only then ingested (door "gateway"). Exam manifests are acknowledged only
+// when every listed instance is stored and verified; the reconciliation ledger per CIM per day
+// follows. Owned by app/Hub; thread-safe (one upload is appended by one request at a time; a
+// newer request for the same upload supersedes one left hanging by a dead link).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "index/gateway_ledger.h"
+#include "services/ingest_service.h"
+
+namespace dualread {
+
+// A refusal of the protocol; `kind` becomes the HTTP status in http/gateway_api.
+class GatewayProtocolError : public std::runtime_error {
+ public:
+  enum class Kind { kBadRequest, kNotFound, kOffsetMismatch, kConflict, kUnavailable };
+  GatewayProtocolError(Kind kind, const std::string& sentence, uint64_t offset = 0)
+      : std::runtime_error(sentence), kind_(kind), offset_(offset) {}
+  Kind kind() const { return kind_; }
+  uint64_t offset() const { return offset_; }  // the hub's offset, for kOffsetMismatch
+
+ private:
+  Kind kind_;
+  uint64_t offset_;
+};
+
+struct UploadRequest {
+  std::string cim;
+  std::string sop_instance_uid;
+  std::string study_instance_uid;
+  uint64_t size = 0;
+  std::string sha256;           // of the bytes to be sent
+  std::string original_sha256;  // of the object as the modality sent it
+  std::string pixel_sha256;     // native pixel data; empty when none
+  std::string transfer_syntax;  // of the bytes sent
+  bool prior = false;
+};
+
+struct ManifestInstance {
+  std::string sop_instance_uid;
+  std::string sha256;
+  std::string original_sha256;
+  std::string pixel_sha256;
+};
+
+struct Manifest {
+  std::string cim;
+  std::string study_instance_uid;
+  bool prior = false;
+  std::vector<ManifestInstance> instances;
+};
+
+struct ManifestOutcome {
+  bool acknowledged = false;
+  std::string acknowledged_at;
+  std::vector<std::string> missing;  // not (yet) stored and verified: the gateway sends them
+  std::vector<std::pair<std::string, std::string>> refused;  // SOP UID, reason
+  bool complete = false;                                     // the exam has every required view
+};
+
+class GatewayReceiver {
+ public:
+  // `uploads_dir` holds partial uploads (on the blob store's filesystem, so a finished upload
+  // is linked into staging without a copy).
+  GatewayReceiver(IngestService& ingest, GatewayLedger& ledger, std::filesystem::path uploads_dir);
+  ~GatewayReceiver();
+
+  // Creates the upload of one instance or returns the existing one (same CIM, SOP Instance UID
+  // and SHA-256 = same upload id): idempotent. Throws kBadRequest with a sentence on invalid
+  // fields, kUnavailable when the ledger cannot be written.
+  UploadRow create(const UploadRequest& request);
+
+  // The upload with its durable offset (bytes in flight on another connection are made durable
+  // first). Throws kNotFound.
+  UploadRow status(const std::string& upload_id);
+
+  // Appends bytes pulled from `read` (returns 0 at the end; may throw when the client's body
+  // breaks off: what arrived is kept and confirmed, then the exception goes on) at `offset`,
+  // which must equal the durable offset (kOffsetMismatch otherwise). When the last byte
+  // arrives, verifies and ingests. Returns the upload after the request.
+  UploadRow append(const std::string& upload_id, uint64_t offset,
+                   const std::function<size_t(char*, size_t)>& read, const std::string& peer);
+
+  // Acknowledges `manifest` when every instance is stored and verified; records the ledger.
+  ManifestOutcome manifest(const Manifest& manifest);
+
+  GatewayLedger& ledger() { return ledger_; }
+
+  // Deterministic id of an upload: hex SHA-256 of "cim|sop|sha256", first 32 characters.
+  static std::string uploadId(const std::string& cim, const std::string& sop_uid,
+                              const std::string& sha256);
+
+ private:
+  struct Slot;
+  std::shared_ptr<Slot> slot(const std::string& upload_id);
+  std::filesystem::path partPath(const std::string& upload_id) const;
+  // Verifies and ingests a complete upload; updates the row.
+  void complete(UploadRow& row, const std::string& peer);
+
+  IngestService& ingest_;
+  GatewayLedger& ledger_;
+  std::filesystem::path dir_;
+  std::mutex slots_mu_;
+  std::map<std::string, std::shared_ptr<Slot>> slots_;
+};
+
+}  // namespace dualread
