@@ -8,6 +8,7 @@
 
 #include "app/config_loader.h"
 #include "app/hub.h"
+#include "app/web_app_dir.h"
 #include "index/archive_index.h"
 #include "services/audit_service.h"
 #include "services/fsck.h"
@@ -134,6 +135,8 @@ int main(int argc, char** argv) {
         std::swap(hub_config, from_file);
         CLI11_PARSE(app, argc, argv);
       }
+      // The built web app (ui/dist) is served by default when no static_dir is configured.
+      if (hub_config.static_dir.empty()) hub_config.static_dir = defaultWebAppDir();
       return runHub(hub_config, open);
     }
     if (*syn) {
