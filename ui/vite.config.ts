@@ -11,6 +11,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 8000,
     sourcemap: false,
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
   worker: { format: 'es' },
   optimizeDeps: {
