@@ -76,9 +76,9 @@ async function main() {
   const dir = tmpDir('dualread-bench-viewer-');
   const hub = await startHub(dir, { sessionSize: EXAMS });
   const t = Date.now();
-  synth(path.join(dir, 'synth'), EXAMS, { rounds: 2, size: SIZE, seed: 5 });
+  synth(path.join(dir, 'synth'), Math.ceil(EXAMS * 1.2), { rounds: 2, size: SIZE, seed: 5 });
   storescu(hub.dicom, path.join(dir, 'synth/studies'));
-  await signLatestExams(hub.base);
+  await signLatestExams(hub.base, EXAMS);
   const dealt = await api(hub.base, 'POST', '/api/sessions/deal', {});
   const session = dealt.sessions[0];
   log(`data ready in ${((Date.now() - t) / 1000).toFixed(0)} s: session ${session.id} of ${session.size} exams (${SIZE} images)`);
@@ -128,8 +128,8 @@ async function main() {
     const peerHub = [];
     const consoleCold = [cold];
     for (let i = 0; i < COLD_RUNS; i++) {
-      peerOrthanc.push(await genericCold(`${hub.base}/bench.html?dicomweb=${encodeURIComponent(`${orthanc.base}/dicom-web`)}&studies=${studies.join(',')}`));
-      peerHub.push(await genericCold(`${hub.base}/bench.html?studies=${studies.join(',')}`));
+      peerOrthanc.push(await genericCold(`${hub.base}/banc/visionneuse-generique?dicomweb=${encodeURIComponent(`${orthanc.base}/dicom-web`)}&studies=${studies.join(',')}`));
+      peerHub.push(await genericCold(`${hub.base}/banc/visionneuse-generique?studies=${studies.join(',')}`));
     }
     const fmt = (x) => `${x.toFixed(0)} ms`;
     const lines = [

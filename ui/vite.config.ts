@@ -11,7 +11,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 8000,
     sourcemap: false,
-    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+    // One entry and one chunk: splitting Cornerstone across chunks creates an import cycle
+    // ("Class extends value undefined") in the production bundle.
   },
   worker: { format: 'es' },
   optimizeDeps: {

@@ -75,7 +75,7 @@ export async function startHub(dir, { sessionSize = 100, staticDir } = {}) {
     ].join('\n'),
   );
   const logFile = fs.openSync(path.join(dir, 'hub.log'), 'a');
-  const proc = spawn(BIN, ['hub', '--config', cfg, '--data', path.join(dir, 'data'), '--http-port', String(http), '--dicom-port', String(dicom), '--open', '--log-level', 'warn'], { stdio: ['ignore', logFile, logFile] });
+  const proc = spawn(BIN, ['--log-level', 'warn', 'hub', '--config', cfg, '--data', path.join(dir, 'data'), '--http-port', String(http), '--dicom-port', String(dicom), '--open'], { stdio: ['ignore', logFile, logFile] });
   let exited = null;
   proc.on('exit', (code) => (exited = code));
   cleanups.push(
@@ -115,7 +115,7 @@ export async function api(base, method, p, body) {
 }
 
 export function synth(out, women, { rounds = 2, size = 'small', seed = 7 } = {}) {
-  execFileSync(BIN, ['synth', '--out', out, '--women', String(women), '--rounds', String(rounds), '--seed', String(seed), '--size', size, '--log-level', 'warn'], { stdio: 'inherit' });
+  execFileSync(BIN, ['--log-level', 'warn', 'synth', '--out', out, '--women', String(women), '--rounds', String(rounds), '--seed', String(seed), '--size', size], { stdio: 'inherit' });
 }
 
 export function storescu(port, dir) {
@@ -156,8 +156,10 @@ export function l1Form(exam) {
   };
 }
 
-// Fills and signs the L1 form of every woman's latest mammography exam; returns their ids.
-export async function signLatestExams(base) {
+// Fills and signs the L1 form of every woman's latest mammography exam whose images are
+// complete (at most `limit`); returns their ids. Exams held for identity review (the synthetic
+// data has women whose name changed between rounds) stay with the secretariat.
+export async function signLatestExams(base, limit = Infinity) {
   const { items } = await api(base, 'GET', '/api/exams?limit=1000');
   const latest = new Map();
   for (const e of items) {
@@ -168,11 +170,22 @@ export async function signLatestExams(base) {
   }
   const ids = [];
   for (const e of latest.values()) {
+    if (e.status !== 'complete' || ids.length >= limit) continue;
     const exam = await api(base, 'GET', `/api/exams/${e.study_uid}`);
     await api(base, 'PUT', `/api/exams/${e.study_uid}/l1-form`, l1Form(exam));
-    const wf = await api(base, 'POST', `/api/exams/${e.study_uid}/l1-form/sign`, { signer: { name: 'Dr Première Lecture', rpps: L1_RPPS } });
-    check(wf.state === 'awaiting_l2', `exam ${e.study_uid} should await L2 after signing, is ${wf.state}: ${JSON.stringify(wf.missing)}`);
+    await api(base, 'POST', `/api/exams/${e.study_uid}/l1-form/sign`, { signer: { name: 'Dr Première Lecture', rpps: L1_RPPS } });
     ids.push(e.study_uid);
+  }
+  // The workflow follows ingest on its own thread: an exam whose last images are still being
+  // assessed is dispatched as soon as they are.
+  const deadline = Date.now() + 60000;
+  for (const id of ids) {
+    for (;;) {
+      const wf = await api(base, 'GET', `/api/exams/${id}/workflow`);
+      if (wf.state === 'awaiting_l2') break;
+      check(Date.now() < deadline, `exam ${id} should await L2 after signing, is ${wf.state}: ${JSON.stringify(wf.missing)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   return ids;
 }

@@ -12,9 +12,9 @@ const EXAMS = Number(process.env.E2E_SESSION_EXAMS || 100);
 run(async () => {
   const dir = tmpDir('dualread-e2e-100-');
   const hub = await startHub(dir, { sessionSize: EXAMS });
-  synth(path.join(dir, 'synth'), EXAMS, { rounds: 2, seed: 11 });
+  synth(path.join(dir, 'synth'), Math.ceil(EXAMS * 1.2), { rounds: 2, seed: 11 });
   storescu(hub.dicom, path.join(dir, 'synth/studies'));
-  const examIds = await signLatestExams(hub.base);
+  const examIds = await signLatestExams(hub.base, EXAMS);
   check(examIds.length === EXAMS, `${EXAMS} exams signed, got ${examIds.length}`);
   const dealt = await api(hub.base, 'POST', '/api/sessions/deal', {});
   check(dealt.sessions.length === 1 && dealt.sessions[0].size === EXAMS, `one session of ${EXAMS}: ${JSON.stringify(dealt.sessions.map((s) => s.size))}`);

@@ -1,7 +1,8 @@
 // Bench peer (bench/viewer_bench.mjs): a generic Cornerstone3D viewer set-up — the default
 // WADO-RS image loader, study metadata from the DICOMweb server, one stack viewport per image —
-// opening the given studies cold from any DICOMweb server (?dicomweb=<root>&studies=a,b).
-// It records the time from page start to every image rendered in window.__bench.
+// opening the given studies cold from any DICOMweb server (/banc/visionneuse-generique
+// ?dicomweb=<root>&studies=a,b). It records the time from page start to every image rendered
+// in window.__bench. Nothing of the app's own viewer code is used.
 
 import { init as coreInit, RenderingEngine, Enums } from '@cornerstonejs/core';
 import { init as loaderInit, wadors } from '@cornerstonejs/dicom-image-loader';
@@ -15,7 +16,7 @@ declare global {
 type DicomJson = Record<string, { Value?: unknown[] }>;
 const v = (ds: DicomJson, tag: string) => String(ds[tag]?.Value?.[0] ?? '');
 
-async function main(): Promise<void> {
+async function main(grid: HTMLElement): Promise<void> {
   const params = new URLSearchParams(location.search);
   const root = (params.get('dicomweb') ?? `${location.origin}/dicomweb`).replace(/\/$/, '');
   const studies = (params.get('studies') ?? '').split(',').filter(Boolean);
@@ -32,12 +33,12 @@ async function main(): Promise<void> {
       imageIds.push(id);
     }
   }
-  const grid = document.getElementById('grid')!;
   const engine = new RenderingEngine('bench');
   const shown = imageIds.slice(0, 8);
   await Promise.all(
     shown.map(async (id, i) => {
       const el = document.createElement('div');
+      el.style.position = 'relative';
       grid.appendChild(el);
       engine.enableElement({ viewportId: `vp${i}`, type: Enums.ViewportType.STACK, element: el });
       const vp = engine.getViewport(`vp${i}`) as unknown as { setStack: (ids: string[]) => Promise<string>; render: () => void };
@@ -50,4 +51,10 @@ async function main(): Promise<void> {
   window.__bench = { ms: performance.now(), images: shown.length };
 }
 
-main().catch((e) => (window.__bench = { error: String(e) }));
+export function benchPeerPage(root: HTMLElement): void {
+  const grid = document.createElement('div');
+  grid.style.cssText = 'display:grid;grid-template-columns:repeat(4,1fr);grid-template-rows:1fr 1fr;gap:2px;height:100vh;background:#000';
+  root.replaceChildren(grid);
+  document.getElementById('topbar')?.remove();
+  main(grid).catch((e) => (window.__bench = { error: String(e) }));
+}

@@ -8,6 +8,7 @@ import { listSessions, openConsole } from './screens/l2_console';
 import * as sec from './screens/secretariat';
 import * as cim from './screens/cim';
 import { portalPage } from './screens/portal';
+import { benchPeerPage } from './bench_peer';
 
 const main = document.getElementById('main')!;
 const topbar = document.getElementById('topbar')!;
@@ -138,6 +139,8 @@ route(/^\/portail$/, () => {
     renderTopbar();
   });
 });
+// Bench peer (bench/viewer_bench.mjs): a generic Cornerstone3D page, not part of the app's screens.
+route(/^\/banc\/visionneuse-generique$/, () => benchPeerPage(main));
 route(/^\/?$/, () => navigate(user ? homeOf(user) : '/connexion', true));
 route(/.*/, () => {
   renderTopbar();

@@ -105,7 +105,7 @@ export function newForm(exam: ExamDetail): L1Form {
       symptoms: [],
       exam: { right: { result: null }, left: { result: null } },
     },
-    mammography: { view_count: exam.images.filter((i) => i.view?.role === 'standard_view').length, extra_views: exam.images.some((i) => i.view?.role === 'extra_view'), density: null, right: emptyAssessment(), left: emptyAssessment() },
+    mammography: { view_count: exam.images.filter((i) => i.view?.role === 'standard').length, extra_views: exam.images.some((i) => i.view?.role === 'extra'), density: null, right: emptyAssessment(), left: emptyAssessment() },
     bdi: { done: false, extra_views: false, ultrasound: false, needle_procedure: false, after: { right: emptyAssessment(), left: emptyAssessment() } },
     conclusion: { result: null, management: null, comment: '' },
     signature: { signed: false, signed_at: null },

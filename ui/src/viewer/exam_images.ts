@@ -90,7 +90,7 @@ async function loadStudy(studyUid: string): Promise<StudyImages> {
     wadors.metaDataManager.add(imageId, ds as never);
     ids.push(imageId);
     const po = ds['00200020']?.Value as string[] | undefined;
-    const lat = view?.laterality === 'right' ? 'R' : view?.laterality === 'left' ? 'L' : '';
+    const lat = ['R', 'right'].includes(view?.laterality ?? '') ? 'R' : ['L', 'left'].includes(view?.laterality ?? '') ? 'L' : '';
     const hung: HungImage = {
       imageId,
       code: view?.code ?? 'OTHER',
@@ -102,7 +102,7 @@ async function loadStudy(studyUid: string): Promise<StudyImages> {
       studyUid,
       presets: presetsOf(ds),
     };
-    if (view?.role === 'standard_view' && (STANDARD_VIEWS as readonly string[]).includes(view.code)) {
+    if (view?.role === 'standard' && (STANDARD_VIEWS as readonly string[]).includes(view.code)) {
       out.standard[view.code as StandardView] = hung;
     } else {
       out.extras.push(hung);
