@@ -168,8 +168,12 @@ export async function signLatestExams(base, limit = Infinity) {
     const cur = latest.get(key);
     if (!cur || (e.study_date || '') > (cur.study_date || '')) latest.set(key, e);
   }
+  // Only the latest round: an older exam left as a woman's latest (her newer one held for
+  // identity review) would be read without its prior.
+  const lastYear = items.reduce((m, e) => ((e.study_date || '') > m ? e.study_date : m), '').slice(0, 4);
   const ids = [];
   for (const e of latest.values()) {
+    if (!(e.study_date || '').startsWith(lastYear)) continue;
     if (e.status !== 'complete' || ids.length >= limit) continue;
     const exam = await api(base, 'GET', `/api/exams/${e.study_uid}`);
     await api(base, 'PUT', `/api/exams/${e.study_uid}/l1-form`, l1Form(exam));
@@ -190,6 +194,8 @@ export async function signLatestExams(base, limit = Infinity) {
   return ids;
 }
 
+const contexts = [];
+
 export async function launchBrowser() {
   const profile = tmpDir('dualread-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
@@ -200,6 +206,7 @@ export async function launchBrowser() {
     locale: 'fr-FR',
   });
   cleanups.push(() => context.close());
+  contexts.push(context);
   return context;
 }
 
@@ -264,6 +271,14 @@ export async function run(main) {
     process.exit(0);
   } catch (e) {
     console.error(e && e.stack ? e.stack : e);
+    // What the page showed when it failed, next to the other screenshots.
+    for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
+      try {
+        console.error(`failure screenshot: ${await screenshot(page, `failure-${path.basename(process.argv[1], '.mjs')}-${i}`)}`);
+      } catch {
+        /* page gone */
+      }
+    }
     await cleanup();
     console.log('0 passed, 1 failed');
     process.exit(1);

@@ -111,7 +111,7 @@ run(async () => {
   await page.waitForSelector('table.data');
   check((await page.textContent('table.data')).includes(third), 'CTI tracking lists the CTI exam');
   await screenshot(page, 'secretariat-cti');
-  await page.goto(`${hub.base}/secretariat/examen/${second}`);
+  await page.goto(`${hub.base}/secretariat/examen?etude=${second}`);
   await page.waitForSelector('#l1-title');
   await screenshot(page, 'secretariat-exam');
   await page.goto(`${hub.base}/secretariat/seances`);
@@ -127,7 +127,7 @@ run(async () => {
   const { items } = await api(hub.base, 'GET', '/api/exams?limit=1000');
   const unsigned = items.find((e) => !examIds.includes(e.study_uid));
   await page.setViewportSize({ width: 1024, height: 1366 });
-  await page.goto(`${hub.base}/cim/fiche/${unsigned.study_uid}`);
+  await page.goto(`${hub.base}/cim/fiche?etude=${unsigned.study_uid}`);
   await page.waitForSelector('form.l1-form');
   await page.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await page.waitForSelector('.field-error');

@@ -125,12 +125,14 @@ route(/^\/connexion$/, () => loginPage());
 route(/^\/lecture$/, guard('lecture', () => listSessions(main, user?.rpps)));
 route(/^\/lecture\/seance\/([^/]+)$/, guard('lecture', ([id]) => openConsole(main, id)));
 route(/^\/secretariat\/arrivees$/, guard('secretariat', () => sec.arrivals(main)));
-route(/^\/secretariat\/examen\/([^/]+)$/, guard('secretariat', ([id]) => sec.examDetail(main, id)));
+// A study UID goes in the query: with its dots, as a last path segment it reads as a file name.
+const etude = () => new URLSearchParams(location.search).get('etude') ?? '';
+route(/^\/secretariat\/examen$/, guard('secretariat', () => sec.examDetail(main, etude())));
 route(/^\/secretariat\/seances$/, guard('secretariat', () => sec.sessions(main)));
 route(/^\/secretariat\/cti$/, guard('secretariat', () => sec.ctiTracking(main)));
 route(/^\/secretariat\/quarantaine$/, guard('secretariat', () => sec.quarantine(main)));
 route(/^\/cim\/examens$/, guard('cim', () => cim.examList(main, user!)));
-route(/^\/cim\/fiche\/([^/]+)$/, guard('cim', ([id]) => cim.l1FormPage(main, id, user!)));
+route(/^\/cim\/fiche$/, guard('cim', () => cim.l1FormPage(main, etude(), user!)));
 route(/^\/cim\/cti$/, guard('cim', () => cim.ctiWorklist(main, user!)));
 route(/^\/portail$/, () => {
   renderTopbar();

@@ -45,7 +45,7 @@ export function examList(main: HTMLElement, user: User): void {
                       h('td', null, label(ARCHIVE_STATUS, e.status)),
                       h('td', null, wf ? label(EXAM_STATES, wf.state) : 'Reçu'),
                       h('td', null, [...(e.missing ?? []).map((m) => `${m} manquante`), ...(wf?.missing ?? [])].join(' ; ') || '—'),
-                      h('td', null, h('a.button', { href: `/cim/fiche/${enc(e.study_uid)}`, 'data-link': true }, wf?.l1_signature ? 'Voir la fiche' : 'Fiche L1')),
+                      h('td', null, h('a.button', { href: `/cim/fiche?etude=${enc(e.study_uid)}`, 'data-link': true }, wf?.l1_signature ? 'Voir la fiche' : 'Fiche L1')),
                     );
                   }),
                 ),
@@ -68,7 +68,7 @@ export function ctiWorklist(main: HTMLElement, user: User): void {
         head,
         cimPicker(cimsOf(exams), user, (c) =>
           ctiRows([c])
-            .then((rows) => replace(body, ctiTable(rows, (id) => `/cim/fiche/${enc(id)}`)))
+            .then((rows) => replace(body, ctiTable(rows, (id) => `/cim/fiche?etude=${enc(id)}`)))
             .catch((e) => replace(body, h('p.error', { role: 'alert' }, (e as Error).message))),
         ),
       ),
@@ -126,15 +126,10 @@ function setPath(o: unknown, path: string, v: unknown): void {
 export function l1FormPage(main: HTMLElement, uid: string, user: User): void {
   const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
   replace(main, h('section.page.l1-edit', null, h('h1', null, 'Fiche d’interprétation (L1)'), body));
-  Promise.all([
-    get<ExamDetail>(`/api/exams/${enc(uid)}`),
-    get<{ form: L1Form; signature: unknown; form_errors: FieldError[] }>(`/api/exams/${enc(uid)}/l1-form`).catch((e) => {
-      if (e instanceof ApiError && e.status === 404) return null;
-      throw e;
-    }),
-    get<ExamWorkflow>(`/api/exams/${enc(uid)}/workflow`).catch(() => null),
-  ])
-    .then(([exam, stored, wf]) => {
+  Promise.all([get<ExamDetail>(`/api/exams/${enc(uid)}`), get<ExamWorkflow>(`/api/exams/${enc(uid)}/workflow`).catch(() => null)])
+    .then(async ([exam, wf]) => {
+      // Only ask for the form when the workflow says there is one (no 404 in the normal path).
+      const stored = wf?.l1_form ? await get<{ form: L1Form; signature: unknown; form_errors: FieldError[] }>(`/api/exams/${enc(uid)}/l1-form`) : null;
       const form: L1Form = stored?.form ?? newForm(exam);
       new L1Editor(body, uid, form, stored?.form_errors ?? [], !!stored?.signature, wf, user).render();
     })

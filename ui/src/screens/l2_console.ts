@@ -655,7 +655,7 @@ export class ReadingConsole {
         ),
         h('h2', null, 'Examens discordants'),
         s.discordant_exam_ids.length
-          ? h('ul', null, s.discordant_exam_ids.map((id) => h('li', null, h('a', { href: `/secretariat/examen/${enc(id)}`, 'data-link': true }, id))))
+          ? h('ul', null, s.discordant_exam_ids.map((id) => h('li', null, h('a', { href: `/secretariat/examen?etude=${enc(id)}`, 'data-link': true }, id))))
           : h('p', null, 'Aucune discordance avec L1.'),
         h('p', null, h('a.button', { href: '/lecture', 'data-link': true }, 'Retour aux séances')),
       ),

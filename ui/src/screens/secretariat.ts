@@ -89,7 +89,7 @@ export function arrivals(main: HTMLElement): void {
                           h(
                             'li',
                             null,
-                            h('a', { href: `/secretariat/examen/${enc(e.study_uid)}`, 'data-link': true }, `${e.patient?.name ?? 'Patiente'} — ${formatDate(e.study_date)}`),
+                            h('a', { href: `/secretariat/examen?etude=${enc(e.study_uid)}`, 'data-link': true }, `${e.patient?.name ?? 'Patiente'} — ${formatDate(e.study_date)}`),
                             ' : ',
                             [...(e.missing ?? []).map((m) => `${m} manquante`), ...(e.problems ?? [])].join(' ; ') || label(ARCHIVE_STATUS, e.status),
                           ),
@@ -127,12 +127,9 @@ export function arrivals(main: HTMLElement): void {
 export function examDetail(main: HTMLElement, uid: string): void {
   const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
   replace(main, page('Dossier d’examen', body));
-  Promise.all([
-    get<ExamDetail>(`/api/exams/${enc(uid)}`),
-    get<ExamWorkflow>(`/api/exams/${enc(uid)}/workflow`).catch(() => null),
-    get<{ form: L1Form }>(`/api/exams/${enc(uid)}/l1-form`).then((r) => r.form, () => null),
-  ])
-    .then(([exam, wf, form]) => {
+  Promise.all([get<ExamDetail>(`/api/exams/${enc(uid)}`), get<ExamWorkflow>(`/api/exams/${enc(uid)}/workflow`).catch(() => null)])
+    .then(async ([exam, wf]) => {
+      const form = wf?.l1_form ? (await get<{ form: L1Form }>(`/api/exams/${enc(uid)}/l1-form`)).form : null;
       replace(
         body,
         h(
@@ -255,7 +252,7 @@ export function ctiTracking(main: HTMLElement): void {
   replace(main, page('Suivi des clichés à refaire (CTI)', body));
   allExams()
     .then((exams) => ctiRows(cimsOf(exams)))
-    .then((rows) => replace(body, ctiTable(rows, (id) => `/secretariat/examen/${enc(id)}`)))
+    .then((rows) => replace(body, ctiTable(rows, (id) => `/secretariat/examen?etude=${enc(id)}`)))
     .catch((e) => replace(body, errorBox(e)));
 }
 
