@@ -135,7 +135,9 @@ route(/^\/cim\/examens$/, guard('cim', () => cim.examList(main, user!)));
 route(/^\/cim\/fiche$/, guard('cim', () => cim.l1FormPage(main, etude(), user!)));
 route(/^\/cim\/cti$/, guard('cim', () => cim.ctiWorklist(main, user!)));
 route(/^\/portail$/, () => {
-  renderTopbar();
+  // Women and doctors see the portal only, never the staff navigation.
+  if (user && (user.role === 'woman' || user.role === 'doctor')) renderTopbar();
+  else replace(topbar, h('div.brand', null, 'dualread — portail'));
   portalPage(main, user, (u) => {
     user = u;
     renderTopbar();
