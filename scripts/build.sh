@@ -22,7 +22,7 @@ if [ -f ui/package.json ]; then
     if [ ! -f dist/index.html ] || [ -n "$(find src index.html vite.config.ts package-lock.json -newer dist/index.html -print -quit)" ]; then
       echo "dualread build: building the web app (ui/dist)"
       npx --no-install tsc --noEmit
-      npx --no-install vite build --logLevel warn
+      npx --no-install vite build --logLevel error
     fi
   )
 fi
