@@ -204,16 +204,28 @@ export async function prefetch(exam: ExamToRead): Promise<void> {
 
 // Forgets every decoded image and metadata of the exam's studies (current and priors), except
 // those still needed by `keep` (a woman's prior can be another exam's current study).
+// Metadata of released images, forgotten two releases later: a late retrieval stage of an image
+// (progressive loading of large frames) may still complete after its exam left the screen and
+// needs the metadata to build the image; the decoded pixels, which are the memory, go at once.
+const metadataToForget: string[][] = [];
+
 export function release(exam: ExamToRead, keep: Set<string>): void {
   const uids = [exam.current.studyUid, ...exam.workflow.study_uids ?? [], ...exam.workflow.retake_study_uids ?? [], ...exam.priorImages.keys()];
+  const forget: string[] = [];
   for (const uid of new Set(uids)) {
     if (keep.has(uid)) continue;
     for (const id of registered.get(uid) ?? []) {
       if (cache.getImageLoadObject(id)) cache.removeImageLoadObject(id, { force: true });
-      wadors.metaDataManager.remove(id);
+      forget.push(id);
     }
     registered.delete(uid);
     studyCache.delete(uid);
+  }
+  metadataToForget.push(forget);
+  while (metadataToForget.length > 2) {
+    for (const id of metadataToForget.shift()!) {
+      if (!cache.getImageLoadObject(id)) wadors.metaDataManager.remove(id);
+    }
   }
 }
 
