@@ -13,6 +13,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   orthanc orthanc-dicomweb python3-pydicom
   poppler-utils fonts-dejavu-core libxml2-utils iproute2 procps psmisc
+  chromium
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -24,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "dualread setup: all Debian packages already installed"
+fi
+# The web app builds with Node and npm (ui/): Debian's when no Node is installed already.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "dualread setup: installing Node.js and npm for the web app"
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends nodejs npm
 fi
 # Orthanc's Debian package starts a system service on port 4242/8042; tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now orthanc >/dev/null 2>&1 || true; fi

@@ -14,6 +14,7 @@
 #include "app/gateway_config_loader.h"
 #include "app/hub.h"
 #include "app/tls_cli.h"
+#include "app/web_app_dir.h"
 #include "index/archive_index.h"
 #include "index/register_store.h"
 #include "services/admin_commands.h"
@@ -267,6 +268,8 @@ int main(int argc, char** argv) {
         std::swap(hub_config, from_file);
         CLI11_PARSE(app, argc, argv);
       }
+      // The built web app (ui/dist) is served by default when no static_dir is configured.
+      if (hub_config.static_dir.empty()) hub_config.static_dir = defaultWebAppDir();
       return runHub(hub_config, open);
     }
     if (*gw) {

@@ -1,0 +1,112 @@
+// French labels of the domain's machine codes (the same codes as the hub's JSON and CDA). Every
+// user-visible label of the vocabulary lives here, so that a translation is one file.
+
+export const FINDING_TYPES: Record<string, string> = {
+  mass: 'Masse',
+  calcifications: 'Calcifications',
+  architectural_distortion: 'Distorsion architecturale',
+  asymmetry: 'Asymétrie',
+};
+export const QUADRANTS: Record<string, string> = {
+  upper_outer: 'Quadrant supéro-externe',
+  upper_inner: 'Quadrant supéro-interne',
+  lower_outer: 'Quadrant inféro-externe',
+  lower_inner: 'Quadrant inféro-interne',
+  upper_junction: 'Union des quadrants supérieurs',
+  lower_junction: 'Union des quadrants inférieurs',
+  outer_junction: 'Union des quadrants externes',
+  inner_junction: 'Union des quadrants internes',
+  retroareolar: 'Rétro-aréolaire',
+  axillary_tail: 'Prolongement axillaire',
+};
+export const DEPTHS: Record<string, string> = {
+  anterior: 'Antérieur',
+  middle: 'Moyen',
+  posterior: 'Postérieur',
+};
+export const CTI_REASONS: Record<string, string> = {
+  positioning: 'Positionnement',
+  compression: 'Compression',
+  exposure: 'Exposition',
+  motion_blur: 'Flou cinétique',
+  artefact: 'Artefact',
+  missing_view: 'Incidence manquante',
+  image_quality: "Qualité d'image",
+};
+export const DENSITIES: Record<string, string> = {
+  A: 'A — graisseux',
+  B: 'B — densités fibroglandulaires éparses',
+  C: 'C — hétérogène dense',
+  D: 'D — extrêmement dense',
+};
+export const BIRADS: Record<number, string> = {
+  0: 'ACR 0 — bilan complémentaire',
+  1: 'ACR 1 — normal',
+  2: 'ACR 2 — bénin',
+  3: 'ACR 3 — probablement bénin',
+  4: 'ACR 4 — suspect',
+  5: 'ACR 5 — très suspect',
+};
+export const SIDES: Record<string, string> = { right: 'Sein droit', left: 'Sein gauche' };
+export const MENOPAUSE: Record<string, string> = {
+  unknown: 'Inconnu',
+  premenopausal: 'Non ménopausée',
+  postmenopausal: 'Ménopausée',
+};
+export const SYMPTOMS: Record<string, string> = {
+  lump: 'Masse palpable',
+  nipple_discharge: 'Écoulement mamelonnaire',
+  skin_or_nipple_change: 'Modification cutanée ou du mamelon',
+  pain: 'Douleur',
+};
+export const CONCLUSIONS: Record<string, string> = { negative: 'Négatif', positive: 'Positif' };
+export const MANAGEMENT: Record<string, string> = {
+  none: 'Aucune',
+  short_follow_up: 'Surveillance rapprochée',
+  biopsy: 'Biopsie',
+  referral: 'Orientation vers un spécialiste',
+};
+export const EXAM_STATES: Record<string, string> = {
+  received: 'Reçu',
+  complete: 'Complet',
+  awaiting_l2: 'En attente de L2',
+  in_session: 'En séance L2',
+  l2_read: 'Lu en L2',
+  awaiting_l3: 'En attente de L3',
+  cti_requested: 'CTI demandé',
+  retake_received: 'Reprise reçue',
+  negative_result: 'Résultat négatif',
+  recall_bdd: 'Rappel pour bilan (BDD)',
+  l1_positive: 'Positif en L1',
+  positive_follow_up: 'Suivi des positifs',
+  result_sent: 'Résultat envoyé',
+  closed: 'Clos',
+  cancelled: 'Annulé',
+};
+export const ARCHIVE_STATUS: Record<string, string> = {
+  incomplete: 'Incomplet',
+  complete: 'Complet',
+  'needs-review': 'À vérifier',
+};
+export const ROLES: Record<string, string> = {
+  administrator: 'Administrateur',
+  coordinator: 'Médecin coordinateur',
+  secretary: 'Secrétariat',
+  l2_radiologist: 'Radiologue L2',
+  l1_radiologist: 'Radiologue L1',
+  technologist: 'Manipulateur',
+  doctor: 'Médecin',
+  woman: 'Patiente',
+  open: 'Accès ouvert (démonstration)',
+};
+export const VIEW_LABELS: Record<string, string> = {
+  RCC: 'D face (RCC)',
+  LCC: 'G face (LCC)',
+  RMLO: 'D oblique (RMLO)',
+  LMLO: 'G oblique (LMLO)',
+};
+
+export function label(table: Record<string | number, string>, code: string | number | null | undefined): string {
+  if (code === null || code === undefined || code === '') return '—';
+  return table[code] ?? String(code);
+}
