@@ -17,7 +17,9 @@ if [ -f ui/package.json ]; then
   (
     cd ui
     if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-      npm ci --no-audit --no-fund --loglevel=error
+      # The versions are those of package-lock.json. Not `npm ci`: npm 11 refuses this lock file
+      # because it lists only the Linux x64 build of rollup's optional per-platform packages.
+      npm install --no-save --no-audit --no-fund --loglevel=error
     fi
     if [ ! -f dist/index.html ] || [ -n "$(find src index.html vite.config.ts package-lock.json -newer dist/index.html -print -quit)" ]; then
       echo "dualread build: building the web app (ui/dist)"

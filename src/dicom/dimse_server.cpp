@@ -44,8 +44,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "dicom/dicom_tls.h"
 #include "dicom/dicom_access.h"
+#include "dicom/dicom_tls.h"
 #include "dicom/dimse_query.h"
 #include "dicom/dimse_sender.h"
 #include "dicom/instance_reader.h"
@@ -216,9 +216,7 @@ class IngestSink final : public DimseStoreSink {
   }
 
  private:
-  HubServices* s_;  // null on a storage-only door: no query or retrieve
-  DimseStoreSink& sink_;
-  const DimseDoorConfig& door_;
+  HubServices& s_;
 };
 
 // The listening settings of a storage-only door (the gateway) in the hub's configuration shape:
@@ -332,7 +330,9 @@ class DimseSession {
                        const std::string& sop_class, const std::string& destination,
                        DcmDataset& identifier, const void* request);
 
-  HubServices& s_;
+  HubServices* s_;  // null on a storage-only door: no query or retrieve
+  DimseStoreSink& sink_;
+  const DimseDoorConfig& door_;
   const std::atomic<bool>& stopping_;
   T_ASC_Association* assoc_;
   std::string calling_, peer_;
@@ -562,7 +562,7 @@ bool DimseSession::auditRead(const std::string& action, const std::string& objec
   if (!s_->audit) return true;
   try {
     s_->audit->record("dicom:" + calling_, "dicom-peer", action, object_type, object_id, woman_id,
-                     "dicom:" + calling_ + "@" + peer_, detail.dump());
+                      "dicom:" + calling_ + "@" + peer_, detail.dump());
     return true;
   } catch (const std::exception& e) {
     spdlog::error("AUDIT: {} of {} {} by {} ({}) refused: it could not be recorded: {}", action,
@@ -989,9 +989,8 @@ void DimseServer::Impl::serve(Connection& c) {
           calling, peer, called, config.aet);
       rejectAssociation(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                         ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
-    } else if (const DicomPeerDecision allowed =
-                   decideDicomPeer(config.dicom_peers, config.open, calling,
-                                   hostOfPresentationAddress(peer));
+    } else if (const DicomPeerDecision allowed = decideDicomPeer(
+                   config.dicom_peers, config.open, calling, hostOfPresentationAddress(peer));
                !allowed.accepted) {
       // The DICOM half of the permission matrix: only configured AE titles, from their hosts.
       spdlog::warn("Refused an association from {} ({}): {}", calling, peer, allowed.sentence);

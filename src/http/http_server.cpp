@@ -468,8 +468,8 @@ struct HttpServer::Impl {
       const std::string m = ec.message();
       std::string why = m;
       if (m.find("unsupported protocol") != std::string::npos)
-        why = "the client offers only TLS versions below " + config.tls.min_version +
-              " (" + m + ")";
+        why =
+            "the client offers only TLS versions below " + config.tls.min_version + " (" + m + ")";
       else if (m.find("peer did not return a certificate") != std::string::npos)
         why = "the client showed no certificate and [tls] client_cert = \"require\"";
       else if (m.find("certificate verify failed") != std::string::npos)
