@@ -95,6 +95,36 @@ std::vector<RoutePolicy> buildTable() {
       only("DELETE", "/api/exams/{study}/share-links/{link}", {COO, SEC, WOM}, RowRule::kStudy),
       pub("GET", "/share/{token}"),
       pub("GET", "/share/{token}/instances/{instance}"),
+      // Results after reading (results_api.cpp, follow_up_api.cpp).
+      only("POST", "/api/exams/{study}/result-sent", {ADM, COO, SEC}),
+      only("POST", "/api/exams/{study}/close", {ADM, COO, SEC}),
+      only("POST", "/api/register/import", {ADM, COO}),
+      only("GET", "/api/register", {ADM, COO, SEC}),
+      only("POST", "/api/print-runs", {ADM, COO, SEC}),
+      only("GET", "/api/print-runs", {ADM, COO, SEC}),
+      only("GET", "/api/print-runs/{run}", {ADM, COO, SEC}),
+      only("GET", "/api/print-runs/{run}/pdf", {ADM, COO, SEC}),
+      only("GET", "/api/letters", {ADM, COO, SEC}),
+      only("GET", "/api/letters/{letter}/pdf", {ADM, COO, SEC}),
+      only("GET", "/api/results/overdue", {ADM, COO, SEC}),
+      only("GET", "/api/exams/{study}/follow-up", {ADM, COO, SEC}),
+      only("POST", "/api/exams/{study}/follow-up", {ADM, COO, SEC}),
+      only("GET", "/api/follow-up/reminders", {ADM, COO, SEC}),
+      only("GET", "/api/indicators", {ADM, COO}),
+      // Identity vigilance (identity_api.cpp): the secretariat and the coordinator only.
+      only("GET", "/api/identity/cases", {COO, SEC}),
+      only("GET", "/api/identity/cases/{case}", {COO, SEC}),
+      only("POST", "/api/identity/cases/{case}/resolve", {COO, SEC}),
+      only("GET", "/api/identity/women/{woman}", {COO, SEC}),
+      only("POST", "/api/identity/merges", {COO, SEC}),
+      only("GET", "/api/identity/merges/{merge}", {COO, SEC}),
+      only("POST", "/api/identity/merges/{merge}/undo", {COO, SEC}),
+      // Imaging-centre gateways (gateway_api.cpp).
+      only("POST", "/api/gateway/uploads", {ADM, GW}),
+      only("GET", "/api/gateway/uploads/{upload}", {ADM, GW}),
+      only("PATCH", "/api/gateway/uploads/{upload}", {ADM, GW}),
+      only("POST", "/api/gateway/manifests", {ADM, GW}),
+      only("GET", "/api/ledger", {ADM, COO, SEC, TEC, GW}, RowRule::kCtiCim),
   };
   return t;
 }

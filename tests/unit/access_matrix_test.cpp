@@ -51,7 +51,8 @@ std::vector<DocRow> readDocMatrix() {
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("| GET ", 0) != 0 && line.rfind("| POST ", 0) != 0 &&
-        line.rfind("| PUT ", 0) != 0 && line.rfind("| DELETE ", 0) != 0)
+        line.rfind("| PUT ", 0) != 0 && line.rfind("| DELETE ", 0) != 0 &&
+        line.rfind("| PATCH ", 0) != 0)
       continue;
     auto cells = splitCells(line);
     if (cells.size() < 2 + kColumns.size() + 1) continue;
