@@ -59,6 +59,13 @@ aet = "GETSCU"
 hosts = ["127.0.0.1"]
 services = ["find", "get"]
 TOML
+# The register of invited women (addresses and named doctors, for the letters), as the
+# health-insurance invitation file gives it; synth writes one for its women.
+if [ -f "$DATA/synth/invitations.csv" ] && [ ! -f "$DATA/hub/.register-imported" ]; then
+  mkdir -p "$DATA/hub"
+  build/dualread import women --data "$DATA/hub" "$DATA/synth/invitations.csv" &&
+    touch "$DATA/hub/.register-imported"
+fi
 OPEN_FLAG=()
 [ "${DUALREAD_DEMO_OPEN:-0}" = 1 ] && OPEN_FLAG=(--open)
 build/dualread hub --config "$DATA/demo.toml" --data "$DATA/hub" --http-port "$HTTP_PORT" \
@@ -84,8 +91,7 @@ if [ "${DUALREAD_DEMO_OPEN:-0}" != 1 ]; then
   echo "  curl -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/dicomweb/studies"
 fi
 echo "Hub running with demo data:"
-echo "  exams:      curl http://127.0.0.1:$HTTP_PORT/api/exams?status=incomplete"
-echo "  DICOMweb:   curl http://127.0.0.1:$HTTP_PORT/dicomweb/studies"
+echo "  web app:    http://127.0.0.1:$HTTP_PORT/ (log in with an account above)"
 echo "  DICOM:      AE DUALREAD on 127.0.0.1:$DICOM_PORT"
 echo "Ctrl-C to stop."
 wait $HUB

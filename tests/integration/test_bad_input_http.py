@@ -164,14 +164,19 @@ class BadInputHttpTest(harness.HubTestCase):
             ("/api/exams/%00", 400),
             ("/api/exams?status=lost", 400),
             ("/api/women/x/exams", 400),
-            ("/../../etc/passwd", 404),
-            ("/nothing", 404),
+            ("/../../etc/passwd", 400),
         ]
         for target, status in cases:
             with self.subTest(target):
                 st, _, body = self.hub.request("GET", target)
                 self.assertEqual(st, status, body[:300])
                 self.assert_sentence(body)
+        # Other paths belong to the web app (single-page app: its index.html), never a file
+        # outside it.
+        st, headers, body = self.hub.request("GET", "/nothing")
+        self.assertEqual(st, 200)
+        self.assertIn(b"<!doctype html>", body[:200].lower())
+        self.assertNotIn(b"root:", body)
         st, headers, body = self.hub.request("DELETE", "/dicomweb/studies/1.2.3")
         self.assertEqual(st, 405)
         self.assert_sentence(body)
