@@ -122,4 +122,22 @@ std::optional<std::string> womanOfStudy(HubServices& services, const std::string
   return std::nullopt;
 }
 
+nlohmann::json readJsonBody(HttpRequest& req, size_t max_bytes, bool require_object) {
+  const std::string type = req.header("content-type");
+  if (!type.empty() && type.rfind("application/json", 0) != 0)
+    throw HttpError(415, "send the body as application/json");
+  std::string text;
+  char buf[16384];
+  while (size_t n = req.body->read(buf, sizeof buf)) {
+    text.append(buf, n);
+    if (text.size() > max_bytes)
+      throw HttpError(413, "the JSON body is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw HttpError(400, "the body is not valid JSON");
+  if (require_object && !j.is_object()) throw HttpError(400, "the body is not a JSON object");
+  return j;
+}
+
 }  // namespace dualread::http

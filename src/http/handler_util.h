@@ -18,6 +18,11 @@ namespace dualread::http {
 // `what` ("Study Instance UID") otherwise.
 std::string uidParam(const HttpRequest& req, const std::string& name, const char* what);
 
+// The request's JSON body, at most `max_bytes` (an empty body reads as an empty object): 415 when
+// declared as something other than JSON, 413 when larger, 400 when not JSON (or, with
+// `require_object`, not a JSON object).
+nlohmann::json readJsonBody(HttpRequest& req, size_t max_bytes, bool require_object);
+
 // Serialises `body` (invalid UTF-8 replaced) and sends it.
 void sendJson(ResponseWriter& w, int status, const nlohmann::json& body,
               const std::string& content_type = "application/json", Headers headers = {});

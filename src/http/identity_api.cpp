@@ -24,23 +24,7 @@ IdentityService& identityOf(HubServices& services) {
   return *services.identity;
 }
 
-json readBody(HttpRequest& req) {
-  const std::string type = req.header("content-type");
-  if (!type.empty() && type.rfind("application/json", 0) != 0)
-    throw HttpError(415, "send the body as application/json");
-  std::string text;
-  char buf[16384];
-  while (size_t n = req.body->read(buf, sizeof buf)) {
-    text.append(buf, n);
-    if (text.size() > kMaxJsonBody)
-      throw HttpError(413,
-                      "the JSON body is larger than " + std::to_string(kMaxJsonBody) + " bytes");
-  }
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw HttpError(400, "the body is not a JSON object");
-  return j;
-}
+json readBody(HttpRequest& req) { return http::readJsonBody(req, kMaxJsonBody, true); }
 
 void requireJson(const HttpRequest& req) {
   if (!acceptsAny(req.header("accept"), {"application/json"}))

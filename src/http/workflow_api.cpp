@@ -23,25 +23,7 @@ WorkflowService& workflowOf(HubServices& services) {
   return *services.workflow;
 }
 
-// The request's JSON body (an empty body reads as an empty object); 400 when not JSON, 413
-// when too large, 415 when declared as something else.
-json readJsonBody(HttpRequest& req) {
-  const std::string type = req.header("content-type");
-  if (!type.empty() && type.rfind("application/json", 0) != 0)
-    throw HttpError(415, "send the body as application/json");
-  std::string text;
-  char buf[16384];
-  while (size_t n = req.body->read(buf, sizeof buf)) {
-    text.append(buf, n);
-    if (text.size() > kMaxJsonBody)
-      throw HttpError(413,
-                      "the JSON body is larger than " + std::to_string(kMaxJsonBody) + " bytes");
-  }
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw HttpError(400, "the body is not valid JSON");
-  return j;
-}
+json readJsonBody(HttpRequest& req) { return http::readJsonBody(req, kMaxJsonBody, false); }
 
 void requireJsonAccept(const HttpRequest& req) {
   if (!acceptsAny(req.header("accept"), {"application/json"}))
