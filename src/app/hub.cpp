@@ -6,18 +6,18 @@
 #include "http/http_server.h"
 #include "index/archive_index.h"
 #include "index/follow_up_store.h"
+#include "index/gateway_ledger.h"
 #include "index/identity_store.h"
 #include "index/letter_store.h"
 #include "index/register_store.h"
-#include "index/gateway_ledger.h"
 #include "index/workflow_store.h"
 #include "services/access_service.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/follow_up_service.h"
+#include "services/gateway_receiver.h"
 #include "services/identity_service.h"
 #include "services/indicator_service.h"
-#include "services/gateway_receiver.h"
 #include "services/ingest_service.h"
 #include "services/letter_service.h"
 #include "services/register_service.h"
@@ -111,16 +111,14 @@ void Hub::start() {
   impl_->workflow->setIdentity(impl_->identity.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.
-  impl_->study_events = std::make_unique<StudyEventQueue>(
-      [w = impl_->workflow.get()](const std::string& uid) {
+  impl_->study_events =
+      std::make_unique<StudyEventQueue>([w = impl_->workflow.get()](const std::string& uid) {
         InstanceSummary s;
         s.study_instance_uid = uid;
         w->onInstanceStored(s);
       });
   impl_->ingest->setInstanceStoredObserver(
-      [q = impl_->study_events.get()](const InstanceSummary& s) {
-        q->push(s.study_instance_uid);
-      });
+      [q = impl_->study_events.get()](const InstanceSummary& s) { q->push(s.study_instance_uid); });
   const auto unlinked = impl_->workflow_store->studiesNotInAnExam();
   for (const auto& uid : unlinked) impl_->study_events->push(uid);
   if (!unlinked.empty())
@@ -160,6 +158,11 @@ void Hub::start() {
         return w.birth_date;
       });
   impl_->services->access = impl_->access.get();
+  // The code printed in a woman's letter is the one the portal accepts.
+  impl_->letters->setAccessCodeIssuer(
+      [a = impl_->access.get()](const std::string& woman, const std::string& round) {
+        return a->issueWomanCode(woman, round);
+      });
   if (!c.open && !impl_->access->hasUsers())
     spdlog::warn(
         "No user account exists yet: every request will be refused until one is added with "

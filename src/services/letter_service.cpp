@@ -101,6 +101,7 @@ struct LetterService::Impl {
   LetterTemplateSet templates;
   LetterPdfRenderer renderer;
   std::mutex mu;
+  AccessCodeIssuer code_issuer;  // set once at start-up (setAccessCodeIssuer)
 
   // One letter due: the item to render and the row to record once printed.
   struct Due {
@@ -173,6 +174,7 @@ struct LetterService::Impl {
       std::snprintf(buf, sizeof buf, "%05d", ++seq);
       return run_id + "-" + buf;
     };
+    std::map<std::string, std::string> issued_codes;
     auto add = [&](const ExamRecord& r, LetterKind kind, const std::string& recipient_key,
                    const std::string& dedupe, json data, bool result_letter) {
       Due d;
@@ -187,7 +189,19 @@ struct LetterService::Impl {
       d.row.kind = std::string(letterKindName(kind));
       d.row.recipient = recipient_key;
       if (letterIsForWoman(kind)) {
-        const std::string code = newAccessCode();
+        std::string code;
+        if (code_issuer && !r.woman_id.empty()) {
+          // One code per woman and round: every letter of this exam in the run prints the same.
+          auto it = issued_codes.find(r.woman_id + "|" + r.exam_id);
+          if (it == issued_codes.end())
+            it = issued_codes
+                     .emplace(r.woman_id + "|" + r.exam_id,
+                              code_issuer(r.woman_id, "exam-" + sha256Hex(r.exam_id).substr(0, 26)))
+                     .first;
+          code = it->second;
+        } else {
+          code = newAccessCode();
+        }
         data["access_code"] = code;
         d.row.access_code_sha256 = sha256Hex(code);
       }
@@ -325,6 +339,7 @@ LetterService::LetterService(const HubConfig& config, ArchiveIndex& index,
                                                           ? defaultLetterTemplateDir()
                                                           : config.letters.templates_dir),
                      LetterPdfRenderer(renderOptions(config.letters)),
+                     {},
                      {}}),
       store_(store) {}
 
@@ -527,6 +542,11 @@ WorkflowResult LetterService::overdue(bool include_due_soon) {
                              {"deadline_days", rules.result_deadline_days},
                              {"overdue", overdue},
                              {"items", items}});
+}
+
+void LetterService::setAccessCodeIssuer(AccessCodeIssuer issuer) {
+  std::lock_guard lk(impl_->mu);
+  impl_->code_issuer = std::move(issuer);
 }
 
 }  // namespace dualread

@@ -60,6 +60,14 @@ class LetterService {
   // deadline_warning_days.
   WorkflowResult overdue(bool include_due_soon);
 
+  // Where the portal access code printed in a woman's letter comes from: (woman id, round) →
+  // the code in clear, issued by access control so that the portal accepts it (one per round:
+  // "exam-" and the start of the exam id's SHA-256). Without it a code is made here and only its
+  // hash kept with the letter.
+  using AccessCodeIssuer =
+      std::function<std::string(const std::string& woman_id, const std::string& round)>;
+  void setAccessCodeIssuer(AccessCodeIssuer issuer);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

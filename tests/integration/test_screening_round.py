@@ -8,6 +8,7 @@ file again (all updated) and a bad file (refused whole, problems by line)."""
 import datetime
 import json
 import os
+import re
 import subprocess
 import time
 import unittest
@@ -168,7 +169,23 @@ class ScreeningRoundTest(HubTestCase):
         st, _, pdf = hub.request("GET", f"/api/letters/{woman_letter['id']}/pdf",
                                  headers={"Accept": "application/pdf"})
         self.assertEqual(st, 200)
-        self.assertIn("Madame", pdftotext(pdf, os.path.join(self.tmp, "one.pdf")))
+        one = pdftotext(pdf, os.path.join(self.tmp, "one.pdf"))
+        self.assertIn("Madame", one)
+        # The access code printed in her letter opens the portal, with her birth date.
+        code = re.search(r"Code d.accès : ([A-Z0-9-]+)", one).group(1)
+        w = women[next(s["woman_ins"] for s in studies
+                       if s["study_uid"] == studies[1]["study_uid"])]
+        bd = w["birth_date"]
+        st, _, body = hub.request(
+            "POST", "/api/portal/login",
+            body=json.dumps({"code": code, "birth_date": f"{bd[:4]}-{bd[4:6]}-{bd[6:]}"}).encode(),
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(st, 200, body[:300])
+        st, _, _ = hub.request(
+            "POST", "/api/portal/login",
+            body=json.dumps({"code": code, "birth_date": "1900-01-01"}).encode(),
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(st, 401)
         audit = hub.get_json(f"/api/audit?woman={woman_letter['woman_id']}")["entries"]
         self.assertIn("download-letter", [e["action"] for e in audit])
 
