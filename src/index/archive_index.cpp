@@ -88,7 +88,7 @@ CREATE TABLE instances(
   blob_key TEXT NOT NULL,
   size INTEGER NOT NULL,
   sha256 TEXT NOT NULL,
-  dataset_sha256 TEXT NOT NULL DEFAULT '',
+  dataset_sha256 TEXT NOT NULL DEFAULT '',  -- no longer written (compared on a UID clash)
   source TEXT NOT NULL DEFAULT '',
   received_at TEXT NOT NULL);
 CREATE INDEX instances_series ON instances(series_ref);
@@ -388,15 +388,10 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   // 1. Same SOP Instance UID already stored? Same object = same dataset bytes (the file meta
   // header differs between doors: DIMSE carries none, STOW keeps the sender's).
   {
-    auto st =
-        db.prepare("SELECT sha256, dataset_sha256, blob_key FROM instances WHERE sop_uid = ?");
+    auto st = db.prepare("SELECT sha256, blob_key FROM instances WHERE sop_uid = ?");
     st.bind(1, s.sop_instance_uid);
     if (st.step()) {
-      bool same = st.text(0) == in.sha256;
-      if (!same && !in.dataset_sha256.empty() && !st.text(1).empty())
-        same = st.text(1) == in.dataset_sha256;
-      else if (!same && same_object)
-        same = same_object(st.text(2));
+      const bool same = st.text(0) == in.sha256 || (same_object && same_object(st.text(1)));
       if (same) {
         if (st.text(0) == in.sha256) {
           resolveIntent();
@@ -540,10 +535,7 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
     auto st = db.prepare(
         "INSERT INTO patients(woman_id, patient_id, issuer, name, name_key, birth_date, sex, "
         "ins, identity_issue) VALUES(?,?,?,?,?,?,?,?,?)");
-    if (woman_id)
-      st.bind(1, *woman_id);
-    else
-      st.bindNull(1);
+    st.bindOpt(1, woman_id);
     st.bind(2, s.patient_id)
         .bind(3, s.issuer_of_patient_id)
         .bind(4, s.patient_name)
@@ -617,8 +609,8 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
   db.prepare(
         "INSERT INTO instances(sop_uid, series_ref, sop_class, instance_number, transfer_syntax, "
         "rows, columns, frames, bits_allocated, bits_stored, photometric, view_code, view_role, "
-        "view_json, blob_key, size, sha256, source, received_at, dataset_sha256) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        "view_json, blob_key, size, sha256, source, received_at) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, s.sop_instance_uid)
       .bind(2, series_ref)
       .bind(3, s.sop_class_uid)
@@ -638,7 +630,6 @@ RecordResult ArchiveIndex::recordInstance(const StoredInstance& in, const ExamRe
       .bind(17, in.sha256)
       .bind(18, in.source)
       .bind(19, now)
-      .bind(20, in.dataset_sha256)
       .step();
   db.prepare("UPDATE series SET instance_count = instance_count + 1 WHERE id = ?")
       .bind(1, series_ref)
@@ -979,10 +970,7 @@ std::vector<int64_t> ArchiveIndex::setTupleWoman(const PatientTuple& t,
   while (st.step()) ids.push_back(st.integer(0));
   for (int64_t id : ids) {
     auto up = writer_->prepare("UPDATE patients SET woman_id = ?, identity_issue = ? WHERE id = ?");
-    if (woman_id)
-      up.bind(1, *woman_id);
-    else
-      up.bindNull(1);
+    up.bindOpt(1, woman_id);
     up.bind(2, issue).bind(3, id).step();
   }
   tx.commit();
@@ -995,10 +983,7 @@ void ArchiveIndex::setPatientsWoman(const std::vector<int64_t>& patient_ids,
   SqliteTransaction tx(*writer_);
   for (int64_t id : patient_ids) {
     auto up = writer_->prepare("UPDATE patients SET woman_id = ? WHERE id = ?");
-    if (woman_id)
-      up.bind(1, *woman_id);
-    else
-      up.bindNull(1);
+    up.bindOpt(1, woman_id);
     up.bind(2, id).step();
   }
   tx.commit();
@@ -1049,9 +1034,8 @@ void ArchiveIndex::reassessStudies(const std::vector<std::string>& study_uids,
   tx.commit();
 }
 
-void ArchiveIndex::forEachBlobRef(
-    const std::function<void(const std::string&, const std::string&, int64_t,
-                             const std::string&)>& fn) {
+void ArchiveIndex::forEachBlobRef(const std::function<void(const std::string&, const std::string&,
+                                                           int64_t, const std::string&)>& fn) {
   auto db = reader();
   auto st = db->prepare(
       "SELECT blob_key, sha256, size, 'instance ' || sop_uid FROM instances UNION ALL "

@@ -193,10 +193,7 @@ int64_t IdentityWriter::createWoman(const WomanIdentity& in) {
       "INSERT INTO identity_women(id, nir, ins_oid, status, birth_name, first_names, birth_date, "
       "sex, birth_place, used_names_json, merged_into, created_at, updated_at) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (in.id > 0)
-    st.bind(1, in.id);
-  else
-    st.bindNull(1);
+  st.bindOpt(1, in.id > 0 ? std::optional<int64_t>(in.id) : std::nullopt);
   st.bind(2, in.nir)
       .bind(3, in.ins_oid)
       .bind(4, toCode(in.status))
@@ -206,10 +203,7 @@ int64_t IdentityWriter::createWoman(const WomanIdentity& in) {
       .bind(8, in.sex)
       .bind(9, in.birth_place)
       .bind(10, nlohmann::json(in.used_names).dump());
-  if (in.merged_into)
-    st.bind(11, *in.merged_into);
-  else
-    st.bindNull(11);
+  st.bindOpt(11, in.merged_into);
   st.bind(12, now).bind(13, now).step();
   WomanIdentity w = in;
   w.id = db_.lastInsertId();
@@ -231,10 +225,7 @@ void IdentityWriter::updateWoman(const WomanIdentity& w) {
       .bind(7, w.sex)
       .bind(8, w.birth_place)
       .bind(9, nlohmann::json(w.used_names).dump());
-  if (w.merged_into)
-    st.bind(10, *w.merged_into);
-  else
-    st.bindNull(10);
+  st.bindOpt(10, w.merged_into);
   st.bind(11, nowIso()).bind(12, w.id).step();
   if (db_.changes() != 1)
     throw IndexError("no woman " + std::to_string(w.id) + " in the identity register");
@@ -246,15 +237,9 @@ void IdentityWriter::putLink(const IdentityLinkRow& l) {
       "INSERT OR REPLACE INTO identity_links(link_key, source, traits_json, woman_id, status, "
       "case_id, explanation, decided_by, decided_at) VALUES(?,?,?,?,?,?,?,?,?)");
   st.bind(1, l.link_key).bind(2, l.source).bind(3, l.traits_json);
-  if (l.woman_id)
-    st.bind(4, *l.woman_id);
-  else
-    st.bindNull(4);
+  st.bindOpt(4, l.woman_id);
   st.bind(5, l.status);
-  if (l.case_id)
-    st.bind(6, *l.case_id);
-  else
-    st.bindNull(6);
+  st.bindOpt(6, l.case_id);
   st.bind(7, l.explanation).bind(8, l.decided_by).bind(9, l.decided_at).step();
 }
 

@@ -17,8 +17,7 @@ struct StoredInstance {
   InstanceSummary summary;
   std::string blob_key;
   uint64_t size = 0;
-  std::string sha256;          // of the whole file = the blob key
-  std::string dataset_sha256;  // of the dataset only: what "same object" means across doors
+  std::string sha256;  // of the whole file = the blob key
   std::string view_code;
   std::string view_role;
   std::string view_json;

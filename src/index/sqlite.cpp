@@ -29,6 +29,9 @@ SqliteStmt& SqliteStmt::bindNull(int i) {
 SqliteStmt& SqliteStmt::bindOpt(int i, const std::optional<std::string>& v) {
   return v ? bind(i, *v) : bindNull(i);
 }
+SqliteStmt& SqliteStmt::bindOpt(int i, const std::optional<int64_t>& v) {
+  return v ? bind(i, *v) : bindNull(i);
+}
 
 bool SqliteStmt::step() {
   int rc = sqlite3_step(st_);

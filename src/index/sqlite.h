@@ -31,6 +31,7 @@ class SqliteStmt {
   SqliteStmt& bind(int i, int64_t v);
   SqliteStmt& bindNull(int i);
   SqliteStmt& bindOpt(int i, const std::optional<std::string>& v);
+  SqliteStmt& bindOpt(int i, const std::optional<int64_t>& v);
   // Returns true while a row is available; false when done. Throws on error.
   bool step();
   void reset();

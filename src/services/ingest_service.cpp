@@ -107,7 +107,6 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
 
 IngestResult IngestService::ingestStagedFile(const fs::path& staged, const IngestSource& source,
                                              const FileDigests& known) {
-  const std::string& known_sha256 = known.file;
   IngestResult r;
   std::error_code ec;
   const uint64_t size = fs::file_size(staged, ec);
@@ -175,15 +174,9 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   try {
     // The file's digest is its blob key. The dataset's (what "same object" means across doors)
     // is computed only when the SOP Instance UID turns out to be stored with other file bytes.
-    FileDigests digests = known;
-    if (digests.file.empty()) digests.file = sha256File(staged);
-    if (!known_sha256.empty() && known_sha256 != digests.file) {
-      throw StorageError("the received bytes changed on disk before they could be stored");
-    }
-    if (!digests.suffix.empty() && digests.suffix_offset == r.summary.dataset_offset)
-      rec.dataset_sha256 = digests.suffix;
-    index_.addBlobIntent(digests.file);
-    BlobInfo blob = blobs_.adopt(staged, digests.file);
+    const std::string key = known.file.empty() ? sha256File(staged) : known.file;
+    index_.addBlobIntent(key);
+    BlobInfo blob = blobs_.adopt(staged, key);
     rec.blob_key = blob.key;
     rec.sha256 = blob.key;
     rec.size = blob.size;
@@ -204,11 +197,8 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
     const uint64_t dataset_offset = r.summary.dataset_offset;
     auto same_object = [&](const std::string& stored_key) {
       const fs::path stored = blobs_.pathOf(stored_key);
-      const std::string mine =
-          rec.dataset_sha256.empty()
-              ? sha256FileAndSuffix(blobs_.pathOf(rec.blob_key), dataset_offset).suffix
-              : rec.dataset_sha256;
-      return sha256FileAndSuffix(stored, part10DatasetOffset(stored)).suffix == mine;
+      return sha256File(stored, part10DatasetOffset(stored)) ==
+             sha256File(blobs_.pathOf(rec.blob_key), dataset_offset);
     };
     rr = index_.recordInstance(rec, recompute, same_object);
   } catch (const std::exception& e) {

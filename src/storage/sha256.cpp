@@ -42,9 +42,13 @@ std::string sha256Hex(std::string_view data) {
   return h.hexDigest();
 }
 
-std::string sha256File(const std::filesystem::path& path) {
+std::string sha256File(const std::filesystem::path& path, uint64_t from) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error("cannot open " + path.string() + " to verify its checksum");
+  if (from > 0 && std::fseek(f, static_cast<long>(from), SEEK_SET) != 0) {
+    std::fclose(f);
+    throw std::runtime_error("read error on " + path.string());
+  }
   Sha256 h;
   std::vector<char> buf(1 << 20);
   std::size_t n;
@@ -53,27 +57,6 @@ std::string sha256File(const std::filesystem::path& path) {
   std::fclose(f);
   if (failed) throw std::runtime_error("read error on " + path.string());
   return h.hexDigest();
-}
-
-FileDigests sha256FileAndSuffix(const std::filesystem::path& path, uint64_t suffix_offset) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error("cannot open " + path.string() + " to verify its checksum");
-  Sha256 whole, suffix;
-  std::vector<char> buf(1 << 20);
-  uint64_t pos = 0;
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    whole.update(buf.data(), n);
-    if (pos + n > suffix_offset) {
-      const uint64_t skip = pos >= suffix_offset ? 0 : suffix_offset - pos;
-      suffix.update(buf.data() + skip, n - skip);
-    }
-    pos += n;
-  }
-  const bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed) throw std::runtime_error("read error on " + path.string());
-  return {whole.hexDigest(), suffix.hexDigest(), suffix_offset};
 }
 
 }  // namespace dualread

@@ -27,16 +27,14 @@ class Sha256 {
 };
 
 std::string sha256Hex(std::string_view data);
-// Hashes a whole file. Throws std::runtime_error (with the path) if it cannot be read.
-std::string sha256File(const std::filesystem::path& path);
+// Hashes a file from byte `from` on (0: the whole file; a DICOM object's dataset starts after
+// its file meta header). Throws std::runtime_error (with the path) if it cannot be read.
+std::string sha256File(const std::filesystem::path& path, uint64_t from = 0);
 
-// One read of the file, two digests: the whole file and its bytes from `suffix_offset` on
-// (a DICOM object's dataset after its file meta header). Throws like sha256File.
+// What a receiver computed while the object arrived: the file's SHA-256 (its blob key), or
+// empty when it could not.
 struct FileDigests {
   std::string file;
-  std::string suffix;
-  uint64_t suffix_offset = 0;
 };
-FileDigests sha256FileAndSuffix(const std::filesystem::path& path, uint64_t suffix_offset);
 
 }  // namespace dualread

@@ -87,7 +87,7 @@ std::optional<FileDigests> StagingFlusher::finish() {
   cv_.notify_one();
   hasher_.join();
   if (!sized || failed_ || hashed_ != static_cast<uint64_t>(st.st_size)) return std::nullopt;
-  return FileDigests{whole_.hexDigest(), {}, dataset_offset_};
+  return FileDigests{whole_.hexDigest()};
 }
 
 }  // namespace dualread

@@ -33,9 +33,9 @@ class StagingFlusher {
   // asked (asynchronously) to write the new range back, and the hashing thread may read it.
   void written(uint64_t total_bytes);
   uint64_t datasetOffset() const { return dataset_offset_; }
-  // Once the writer has closed the file: hashes the rest and returns the file's digest (the
-  // dataset digest is left empty: ingest computes it only when it needs it), or nullopt if the
-  // file could not be read (callers then hash it themselves). Only the first call can succeed.
+  // Once the writer has closed the file: hashes the rest and returns the file's digest, or
+  // nullopt if the file could not be read (callers then hash it themselves). Only the first
+  // call can succeed.
   std::optional<FileDigests> finish();
 
  private:
