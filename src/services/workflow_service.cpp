@@ -523,9 +523,7 @@ WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const jso
   l->signature = L1SignatureRow{signer.name, signer.rpps, toIsoDateTime(now),
                                 sha256Hex(toJson(form).dump()), false};
   autoDispatch(*l, now);
-  store_.write([&](WorkflowWriter& w) { save(w, *l); });
-  auditTransitions(*l, by);
-  return WorkflowResult::ok(workflowJson(*l));
+  return commitExam(*l, by);
 }
 
 WorkflowResult WorkflowService::cda(const std::string& exam_id) {
@@ -726,15 +724,7 @@ WorkflowResult WorkflowService::submitReading(const std::string& session_id, con
   WorkflowResult error;
   if (!step(*exam, L2Signed{*parsed.value}, now, error)) return error;
   if (!step(*exam, ConcludeL2{}, now, error)) return error;
-  s.exams[s.position].outcome = "read";
-  ++s.position;
-  if (s.position >= static_cast<int64_t>(s.exams.size())) s.status = "done";
-  store_.write([&](WorkflowWriter& w) {
-    save(w, *exam);
-    w.putSession(s);
-  });
-  auditTransitions(*exam, by);
-  return WorkflowResult::ok({{"exam", workflowJson(*exam)}, {"session", sessionJson(s, false)}});
+  return advanceSession(s, *exam, "read", by);
 }
 
 WorkflowResult WorkflowService::skip(const std::string& session_id, const json& body,
@@ -756,15 +746,7 @@ WorkflowResult WorkflowService::skip(const std::string& session_id, const json& 
                                 "session " + session_id + " has no exam left to skip");
   WorkflowResult error;
   if (!step(*exam, ReturnToPool{reason}, clock_(), error)) return error;
-  s.exams[s.position].outcome = "skipped";
-  ++s.position;
-  if (s.position >= static_cast<int64_t>(s.exams.size())) s.status = "done";
-  store_.write([&](WorkflowWriter& w) {
-    save(w, *exam);
-    w.putSession(s);
-  });
-  auditTransitions(*exam, by);
-  return WorkflowResult::ok({{"exam", workflowJson(*exam)}, {"session", sessionJson(s, false)}});
+  return advanceSession(s, *exam, "skipped", by);
 }
 
 WorkflowResult WorkflowService::sessionSummary(const std::string& session_id) {
@@ -860,9 +842,26 @@ WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json&
   if (!parsed.ok()) return malformed("the L3 decision", std::move(parsed.errors));
   WorkflowResult error;
   if (!step(*l, L3Decided{*parsed.value}, now, error)) return error;
-  store_.write([&](WorkflowWriter& w) { save(w, *l); });
-  auditTransitions(*l, by);
-  return WorkflowResult::ok(workflowJson(*l));
+  return commitExam(*l, by);
+}
+
+WorkflowResult WorkflowService::commitExam(Loaded& l, const AuditActor& by) {
+  store_.write([&](WorkflowWriter& w) { save(w, l); });
+  auditTransitions(l, by);
+  return WorkflowResult::ok(workflowJson(l));
+}
+
+WorkflowResult WorkflowService::advanceSession(SessionRow& s, Loaded& exam, const char* outcome,
+                                               const AuditActor& by) {
+  s.exams[s.position].outcome = outcome;
+  ++s.position;
+  if (s.position >= static_cast<int64_t>(s.exams.size())) s.status = "done";
+  store_.write([&](WorkflowWriter& w) {
+    save(w, exam);
+    w.putSession(s);
+  });
+  auditTransitions(exam, by);
+  return WorkflowResult::ok({{"exam", workflowJson(exam)}, {"session", sessionJson(s, false)}});
 }
 
 WorkflowResult WorkflowService::applyOne(const std::string& exam_id, const ExamEvent& event,
@@ -872,9 +871,7 @@ WorkflowResult WorkflowService::applyOne(const std::string& exam_id, const ExamE
   if (!l) return noExam(exam_id);
   WorkflowResult error;
   if (!step(*l, event, clock_(), error)) return error;
-  store_.write([&](WorkflowWriter& w) { save(w, *l); });
-  auditTransitions(*l, by);
-  return WorkflowResult::ok(workflowJson(*l));
+  return commitExam(*l, by);
 }
 
 WorkflowResult WorkflowService::markResultSent(const std::string& exam_id, const AuditActor& by) {

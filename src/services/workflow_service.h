@@ -165,6 +165,11 @@ class WorkflowService {
   nlohmann::json workflowJson(const Loaded& l);
   WorkflowResult currentExam(const std::string& session_id, SessionRow& session,
                              std::optional<Loaded>& exam);
+  // Stores the exam, audits its new transitions and answers with its workflow.
+  WorkflowResult commitExam(Loaded& l, const AuditActor& by);
+  // Gives the session's current exam its `outcome`, moves the session on, stores both, audits.
+  WorkflowResult advanceSession(SessionRow& s, Loaded& exam, const char* outcome,
+                                const AuditActor& by);
   // Loads, applies `event`, stores and audits: the shape of the simple one-event use cases.
   WorkflowResult applyOne(const std::string& exam_id, const ExamEvent& event, const AuditActor& by);
 
