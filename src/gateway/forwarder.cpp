@@ -9,6 +9,7 @@
 
 #include "dicom/jpegls_transcoder.h"
 #include "storage/sha256.h"
+#include "util/wall_clock.h"
 
 namespace fs = std::filesystem;
 
@@ -20,21 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kJpegLsLossless = "1.2.840.10008.1.2.4.80";
 constexpr int kMaxRoundsPerAttempt = 6;
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The hub's sentence in an error body, or the status.
 std::string hubSentence(const HubResponse& r) {

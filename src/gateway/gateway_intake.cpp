@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "dicom/instance_reader.h"
+#include "util/wall_clock.h"
 
 namespace fs = std::filesystem;
 
@@ -16,21 +17,6 @@ namespace {
 void removeQuietly(const fs::path& p) {
   std::error_code ec;
   fs::remove(p, ec);
-}
-
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string mb(uint64_t b) { return std::to_string(b >> 20) + " MB"; }

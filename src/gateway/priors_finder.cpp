@@ -7,24 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "dicom/priors_scu.h"
+#include "util/wall_clock.h"
 
 namespace dualread {
 namespace {
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool isMammography(const std::string& modalities) {
   if (modalities.empty()) return true;  // the PACS did not say: look anyway

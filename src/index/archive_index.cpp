@@ -5,6 +5,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "util/wall_clock.h"
+
 namespace dualread {
 namespace {
 
@@ -109,15 +111,6 @@ CREATE TABLE quarantine(
 CREATE INDEX quarantine_study ON quarantine(study_uid);
 )sql",
 };
-
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Case-insensitive matching key for person names: uppercase ASCII, other bytes kept.
 std::string nameKey(const std::string& s) {

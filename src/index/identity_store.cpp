@@ -6,6 +6,7 @@
 
 #include "domain/identity_names.h"
 #include "domain/time.h"
+#include "util/wall_clock.h"
 
 namespace dualread {
 
@@ -91,10 +92,6 @@ CREATE INDEX identity_merges_absorbed ON identity_merges(absorbed_id);
 )sql",
 };
 static_assert(std::size(kIdentityMigrations) == kSchemaVersion);
-
-std::string nowIso() {
-  return toIsoDateTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
 
 const char* kWomanColumns =
     "id, nir, ins_oid, status, birth_name, first_names, birth_date, sex, birth_place, "

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "domain/time.h"
+#include "util/wall_clock.h"
 
 namespace dualread {
 
@@ -88,10 +89,6 @@ CREATE INDEX workflow_session_exams_exam ON workflow_session_exams(exam_id);
 )sql",
 };
 static_assert(std::size(kWorkflowMigrations) == kSchemaVersion);
-
-std::string nowIso() {
-  return toIsoDateTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
 
 const char* kExamColumns =
     "exam_id, woman_id, cim_id, state, images_complete, received_at, updated_at, "

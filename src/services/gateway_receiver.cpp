@@ -13,6 +13,7 @@
 #include "dicom/instance_reader.h"
 #include "dicom/jpegls_transcoder.h"
 #include "storage/sha256.h"
+#include "util/wall_clock.h"
 
 namespace fs = std::filesystem;
 
@@ -27,16 +28,7 @@ constexpr uint64_t kSyncEvery = 1 << 20;
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 constexpr size_t kBuffer = 256 << 10;
 
-std::string utcNow(const char* fmt) {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, fmt, &tm);
-  return buf;
-}
-std::string nowIso() { return utcNow("%Y-%m-%dT%H:%M:%SZ"); }
-std::string today() { return utcNow("%Y-%m-%d"); }
+std::string today() { return nowIso().substr(0, 10); }  // "YYYY-MM-DD", UTC
 
 bool isHex64(const std::string& s) {
   if (s.size() != 64) return false;

@@ -12,16 +12,13 @@
 #include "domain/time.h"
 #include "services/audit_service.h"
 #include "storage/sha256.h"
+#include "util/wall_clock.h"
 
 namespace dualread {
 
 using nlohmann::json;
 
 namespace {
-
-std::string nowIso() {
-  return toIsoDateTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
 
 json traitsJson(const IncomingIdentity& in) {
   json j = {{"source", in.source == TraitSource::kDicom ? "dicom" : "form"},

@@ -10,20 +10,12 @@
 #include "services/identity_service.h"
 #include "services/view_json.h"
 #include "storage/sha256.h"
+#include "util/wall_clock.h"
 
 namespace fs = std::filesystem;
 
 namespace dualread {
 namespace {
-
-std::string nowIso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void removeQuietly(const fs::path& p) {
   std::error_code ec;
