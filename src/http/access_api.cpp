@@ -61,14 +61,6 @@ json principalJson(const Principal& p) {
   return j;
 }
 
-void requireKnown(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok) throw HttpError(400, "unknown query parameter '" + headerSafe(k, 60) + "'");
-  }
-}
-
 std::string womanParam(const HttpRequest& req) {
   const std::string& raw = req.param("woman");
   auto id = parseNonNegative(raw);
@@ -199,7 +191,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
 
   router.add("GET", "/api/auth/me", "who is logged in: login, role, CIMs, CSRF token",
              [](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                sendJson(w, 200, principalJson(principalOf(req)), "application/json",
                         {{"Cache-Control", "no-store"}});
              });
@@ -226,7 +218,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
   router.add(
       "GET", "/api/women/{woman}/access-history", "who accessed a woman's data, newest first",
       [s](HttpRequest& req, ResponseWriter& w) {
-        requireKnown(req, {"limit", "offset"});
+        requireKnownParams(req, {"limit", "offset"});
         if (!s->audit) throw HttpError(503, "the audit trail is not open in this process");
         const std::string woman = womanParam(req);
         AuditQuery q;
@@ -252,7 +244,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
       "GET", "/api/audit/export",
       "export the audit trail for an investigation (CSV or JSON), filtered",
       [s](HttpRequest& req, ResponseWriter& w) {
-        requireKnown(req, {"woman", "actor", "from", "to", "format"});
+        requireKnownParams(req, {"woman", "actor", "from", "to", "format"});
         if (!s->audit) throw HttpError(503, "the audit trail is not open in this process");
         AuditQuery q;
         q.limit = 1000000;
@@ -340,7 +332,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
 
   router.add("GET", "/api/women/{woman}/doctors", "the doctors a woman named (RPPS)",
              [s](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                const std::string woman = womanParam(req);
                auditRead(*s, req, "read-doctors", "woman", woman, woman);
                json list = json::array();
@@ -379,7 +371,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
 
   router.add("GET", "/api/doctor/women", "the women who named the logged-in doctor",
              [s](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                const Principal& p = principalOf(req);
                const auto women = accessOf(*s).store().womenOfDoctor(p.rpps);
                auditRead(*s, req, "read-patient-list", "doctor", p.rpps, std::nullopt,
@@ -428,7 +420,7 @@ void addAccessRoutes(Router& router, HubServices& services) {
 
   router.add("GET", "/api/exams/{study}/share-links", "the share links of an exam (no tokens)",
              [s](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                const std::string uid = uidParam(req, "study", "Study Instance UID");
                auditRead(*s, req, "read-share-links", "exam", uid, womanOfStudy(*s, uid));
                json list = json::array();

@@ -22,24 +22,6 @@ FollowUpService& followUpOf(HubServices& s) {
   return *s.follow_up;
 }
 
-void send(ResponseWriter& w, const WorkflowResult& r) {
-  if (r.status == WorkflowStatus::kOk) return sendJson(w, 200, r.body);
-  json errors = json::array();
-  for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
-  const int status = r.status == WorkflowStatus::kNotFound   ? 404
-                     : r.status == WorkflowStatus::kConflict ? 409
-                                                             : 400;
-  sendJson(w, status, {{"error", r.error}, {"errors", errors}});
-}
-
-void requireParams(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok) throw HttpError(400, "unknown query parameter '" + headerSafe(k, 60) + "'");
-  }
-}
-
 json readJson(HttpRequest& req) {
   const std::string type = req.header("content-type");
   if (!type.empty() && type.rfind("application/json", 0) != 0)
@@ -77,7 +59,7 @@ void addFollowUpRoutes(Router& router, HubServices& services) {
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                if (!acceptsAny(req.header("accept"), {"application/json"}))
                  throw HttpError(406, "this resource is only available as application/json");
-               requireParams(req, {});
+               requireKnownParams(req, {});
                const std::string id = exam(req);
                const WorkflowResult r = followUpOf(s).get(id);
                if (r.status == WorkflowStatus::kOk) {
@@ -85,29 +67,29 @@ void addFollowUpRoutes(Router& router, HubServices& services) {
                  auditRead(s, req, "read-follow-up", "exam", id,
                            woman.empty() ? std::nullopt : std::optional<std::string>(woman));
                }
-               send(w, r);
+               sendWorkflowResult(w, r);
              });
   router.add("POST", "/api/exams/{study}/follow-up",
              "record what came back for a positive exam (BDD, biopsy, pathology, treatment)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                if (!acceptsAny(req.header("accept"), {"application/json"}))
                  throw HttpError(406, "this resource is only available as application/json");
-               requireParams(req, {});
+               requireKnownParams(req, {});
                const std::string id = exam(req);
-               send(w, followUpOf(s).record(id, readJson(req), requestActor(req)));
+               sendWorkflowResult(w, followUpOf(s).record(id, readJson(req), requestActor(req)));
              });
   router.add("GET", "/api/follow-up/reminders",
              "positive cases whose reminder is due (nothing came back in time)",
              [&s](HttpRequest& req, ResponseWriter& w) {
                if (!acceptsAny(req.header("accept"), {"application/json"}))
                  throw HttpError(406, "this resource is only available as application/json");
-               requireParams(req, {});
-               send(w, followUpOf(s).reminders());
+               requireKnownParams(req, {});
+               sendWorkflowResult(w, followUpOf(s).reminders());
              });
   router.add("GET", "/api/indicators",
              "programme indicators per period, CIM and reader (JSON, or CSV with format=csv)",
              [&s](HttpRequest& req, ResponseWriter& w) {
-               requireParams(req, {"from", "to", "cim", "format"});
+               requireKnownParams(req, {"from", "to", "cim", "format"});
                if (!s.indicators)
                  throw HttpError(503, "the indicators are not available in this process");
                IndicatorQuery q;

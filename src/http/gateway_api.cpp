@@ -63,14 +63,6 @@ bool boolean(const json& j, const char* key) {
   return it->get<bool>();
 }
 
-void requireKnown(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok) throw HttpError(400, "unknown query parameter '" + headerSafe(k, 60) + "'");
-  }
-}
-
 // Translates a protocol refusal.
 [[noreturn]] void rethrow(const GatewayProtocolError& e) {
   using K = GatewayProtocolError::Kind;
@@ -127,7 +119,7 @@ std::string validDay(const std::string& v, const char* name) {
 void addGatewayRoutes(Router& router, HubServices& services) {
   router.add("POST", "/api/gateway/uploads", "create or find the resumable upload of one instance",
              [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                auto& rx = receiverOf(services);
                const json j = readJsonObject(req, 64 << 10);
                UploadRequest q;
@@ -157,7 +149,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
   router.add("GET", "/api/gateway/uploads/{upload}",
              "an upload's state and the offset the hub has made durable",
              [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                UploadRow r;
                try {
                  r = receiverOf(services).status(req.param("upload"));
@@ -169,7 +161,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
   router.add("PATCH", "/api/gateway/uploads/{upload}",
              "append bytes to an upload from Upload-Offset",
              [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                auto& rx = receiverOf(services);
                const std::string type = lower(req.header("content-type"));
                if (type.rfind("application/offset+octet-stream", 0) != 0)
@@ -200,7 +192,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
   router.add("POST", "/api/gateway/manifests",
              "announce an exam's instances; acknowledged once every one is stored and verified",
              [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {});
+               requireKnownParams(req, {});
                auto& rx = receiverOf(services);
                const json j = readJsonObject(req, kMaxManifestBody);
                Manifest m;
@@ -242,7 +234,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
   router.add("GET", "/api/ledger",
              "reconciliation ledger per CIM per day: announced, received, acknowledged, complete",
              [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnown(req, {"cim", "from", "to", "day"});
+               requireKnownParams(req, {"cim", "from", "to", "day"});
                auto& rx = receiverOf(services);
                std::string cim, from, to, day;
                for (const auto& [k, v] : req.query) {

@@ -140,4 +140,26 @@ nlohmann::json readJsonBody(HttpRequest& req, size_t max_bytes, bool require_obj
   return j;
 }
 
+void requireKnownParams(const HttpRequest& req, std::initializer_list<const char*> known) {
+  for (const auto& [k, v] : req.query) {
+    bool ok = false;
+    for (const char* n : known) ok = ok || k == n;
+    if (!ok)
+      throw HttpError(
+          400, "unknown query parameter '" + headerSafe(k, 60) + "'" +
+                   (known.size() == 0 ? "; this resource takes none"
+                                      : "; known: " + joinList({known.begin(), known.end()})));
+  }
+}
+
+void sendWorkflowResult(ResponseWriter& w, const WorkflowResult& r, int ok_status) {
+  if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
+  const int status = r.status == WorkflowStatus::kNotFound   ? 404
+                     : r.status == WorkflowStatus::kConflict ? 409
+                                                             : 400;
+  sendJson(w, status, {{"error", r.error}, {"errors", errors}});
+}
+
 }  // namespace dualread::http

@@ -23,6 +23,13 @@ std::string uidParam(const HttpRequest& req, const std::string& name, const char
 // `require_object`, not a JSON object).
 nlohmann::json readJsonBody(HttpRequest& req, size_t max_bytes, bool require_object);
 
+// Refuses (400, naming the known ones) a query parameter not in `known`.
+void requireKnownParams(const HttpRequest& req, std::initializer_list<const char*> known);
+
+// Sends a workflow use case's answer: `ok_status` with its body, or 404 / 409 / 400 with its
+// sentence and field errors.
+void sendWorkflowResult(ResponseWriter& w, const WorkflowResult& r, int ok_status = 200);
+
 // Serialises `body` (invalid UTF-8 replaced) and sends it.
 void sendJson(ResponseWriter& w, int status, const nlohmann::json& body,
               const std::string& content_type = "application/json", Headers headers = {});

@@ -31,18 +31,6 @@ void requireJson(const HttpRequest& req) {
     throw HttpError(406, "this resource is only available as application/json");
 }
 
-void requireParams(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok)
-      throw HttpError(
-          400, "unknown query parameter '" + headerSafe(k, 60) + "'" +
-                   (known.size() == 0 ? "; this resource takes none"
-                                      : "; known: " + joinList({known.begin(), known.end()})));
-  }
-}
-
 std::string queryValue(const HttpRequest& req, const std::string& name) {
   for (const auto& [k, v] : req.query)
     if (k == name) return v;
@@ -81,7 +69,7 @@ void addIdentityRoutes(Router& router, HubServices& services) {
   router.add("GET", "/api/identity/cases", "the identity queue: cases with their reason",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {"status", "limit", "offset"});
+               requireKnownParams(req, {"status", "limit", "offset"});
                auto& id = identityOf(s);
                const IdentityResult r =
                    id.listCases(queryValue(req, "status"), intQuery(req, "limit", 100, 1000),
@@ -95,7 +83,7 @@ void addIdentityRoutes(Router& router, HubServices& services) {
              "one identity case side by side: incoming traits against each candidate woman",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                const int64_t c = idParam(req, "case", "an identity case id");
                const IdentityResult r = id.caseView(c);
@@ -112,7 +100,7 @@ void addIdentityRoutes(Router& router, HubServices& services) {
              "settle an identity case: attach to a woman or create a new woman",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                const int64_t c = idParam(req, "case", "an identity case id");
                send(w, id.resolveCase(c, readBody(req), requestActor(req)));
@@ -121,7 +109,7 @@ void addIdentityRoutes(Router& router, HubServices& services) {
              "a woman's identity: INS and status, traits, used names, IPP per CIM, merges",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                const int64_t woman = idParam(req, "woman", "a woman id");
                const IdentityResult r = id.woman(woman);
@@ -133,14 +121,14 @@ void addIdentityRoutes(Router& router, HubServices& services) {
   router.add("POST", "/api/identity/merges", "merge two women (reversible)",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                send(w, id.mergeWomen(readBody(req), requestActor(req)));
              });
   router.add("GET", "/api/identity/merges/{merge}", "a merge: what it moved, whether in force",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                const int64_t m = idParam(req, "merge", "a merge id");
                const IdentityResult r = id.mergeView(m);
@@ -158,7 +146,7 @@ void addIdentityRoutes(Router& router, HubServices& services) {
              "undo a merge: put back exactly what it moved",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJson(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                auto& id = identityOf(s);
                const int64_t m = idParam(req, "merge", "a merge id");
                send(w, id.unmerge(m, readBody(req), requestActor(req)));

@@ -32,19 +32,6 @@ int64_t intParam(const HttpRequest& req, const std::string& name, int64_t def, i
   return value;
 }
 
-void requireKnownParams(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok) {
-      std::vector<std::string> names(known.begin(), known.end());
-      throw HttpError(
-          400, "unknown query parameter '" + headerSafe(k, 60) + "'" +
-                   (names.empty() ? "; this resource takes none" : "; known: " + joinList(names)));
-    }
-  }
-}
-
 void requireJsonAccept(const HttpRequest& req) {
   if (!acceptsAny(req.header("accept"), {"application/json"}))
     throw HttpError(406, "this resource is only available as application/json");

@@ -39,20 +39,6 @@ void requireJsonAccept(const HttpRequest& req) {
     throw HttpError(406, "this resource is only available as application/json");
 }
 
-void requireParams(const HttpRequest& req, std::initializer_list<const char*> known) {
-  for (const auto& [k, v] : req.query) {
-    bool ok = false;
-    std::string list;
-    for (const char* n : known) {
-      ok = ok || k == n;
-      list += (list.empty() ? "" : ", ") + std::string(n);
-    }
-    if (!ok)
-      throw HttpError(400, "unknown query parameter '" + headerSafe(k, 60) + "'" +
-                               (list.empty() ? "; this resource takes none" : "; known: " + list));
-  }
-}
-
 std::string param(const HttpRequest& req, const std::string& name) {
   for (const auto& [k, v] : req.query)
     if (k == name) return v;
@@ -66,16 +52,6 @@ void drain(HttpRequest& req) {
     total += n;
     if (total > (1u << 20)) throw HttpError(413, "this action takes no body");
   }
-}
-
-void send(ResponseWriter& w, const WorkflowResult& r) {
-  if (r.status == WorkflowStatus::kOk) return sendJson(w, 200, r.body);
-  json errors = json::array();
-  for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
-  const int status = r.status == WorkflowStatus::kNotFound   ? 404
-                     : r.status == WorkflowStatus::kConflict ? 409
-                                                             : 400;
-  sendJson(w, status, {{"error", r.error}, {"errors", errors}});
 }
 
 // Letter and run ids are ours: "R20260110-1", "R20260110-1-00001".
@@ -113,23 +89,23 @@ void addResultsRoutes(Router& router, HubServices& services) {
              "mark the exam's result as sent (negative -> result sent, recall -> follow-up)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                drain(req);
-               send(w, workflowOf(s).markResultSent(exam(req), requestActor(req)));
+               sendWorkflowResult(w, workflowOf(s).markResultSent(exam(req), requestActor(req)));
              });
   router.add("POST", "/api/exams/{study}/close", "close an exam whose result was sent",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                drain(req);
-               send(w, workflowOf(s).closeExam(exam(req), requestActor(req)));
+               sendWorkflowResult(w, workflowOf(s).closeExam(exam(req), requestActor(req)));
              });
 
   router.add("POST", "/api/register/import",
              "import the invitation file (CSV) into the register of invited women",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {"file_name"});
+               requireKnownParams(req, {"file_name"});
                const std::string type = req.header("content-type");
                if (type.rfind("text/csv", 0) != 0)
                  throw HttpError(415, "send the invitation file as text/csv");
@@ -157,7 +133,7 @@ void addResultsRoutes(Router& router, HubServices& services) {
   router.add("GET", "/api/register", "size of the register of invited women and its imports",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                sendJson(w, 200, {{"women", registerOf(s).size()}});
              });
 
@@ -165,26 +141,26 @@ void addResultsRoutes(Router& router, HubServices& services) {
              "run the daily print: every letter due, one combined PDF, results marked sent",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
+               requireKnownParams(req, {});
                drain(req);
-               send(w, lettersOf(s).printRun(requestActor(req)));
+               sendWorkflowResult(w, lettersOf(s).printRun(requestActor(req)));
              });
   router.add("GET", "/api/print-runs", "print runs, newest first",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
-               send(w, lettersOf(s).runs());
+               requireKnownParams(req, {});
+               sendWorkflowResult(w, lettersOf(s).runs());
              });
   router.add("GET", "/api/print-runs/{run}", "one print run with its summary",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {});
-               send(w, lettersOf(s).run(idParam(req, "run", "print run")));
+               requireKnownParams(req, {});
+               sendWorkflowResult(w, lettersOf(s).run(idParam(req, "run", "print run")));
              });
   router.add("GET", "/api/print-runs/{run}/pdf",
              "the run's combined PDF for the duplex printer and folding machine",
              [&s](HttpRequest& req, ResponseWriter& w) {
-               requireParams(req, {});
+               requireKnownParams(req, {});
                if (!acceptsAny(req.header("accept"), {"application/pdf"}))
                  throw HttpError(406, "this resource is only available as application/pdf");
                LetterService& letters = lettersOf(s);
@@ -200,7 +176,7 @@ void addResultsRoutes(Router& router, HubServices& services) {
   router.add("GET", "/api/letters", "letters of a print run or of an exam",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {"run", "exam"});
+               requireKnownParams(req, {"run", "exam"});
                const std::string run = param(req, "run"), exam_id = param(req, "exam");
                if (run.empty() && exam_id.empty())
                  throw HttpError(400, "give 'run' (a print run id) or 'exam' (an exam id)");
@@ -208,11 +184,11 @@ void addResultsRoutes(Router& router, HubServices& services) {
                if (!exam_id.empty() && !r.body["items"].empty())
                  auditRead(s, req, "list-letters", "exam", exam_id,
                            r.body["items"][0]["woman_id"].get<std::string>());
-               send(w, r);
+               sendWorkflowResult(w, r);
              });
   router.add("GET", "/api/letters/{letter}/pdf", "one letter as PDF",
              [&s](HttpRequest& req, ResponseWriter& w) {
-               requireParams(req, {});
+               requireKnownParams(req, {});
                if (!acceptsAny(req.header("accept"), {"application/pdf"}))
                  throw HttpError(406, "this resource is only available as application/pdf");
                LetterService& letters = lettersOf(s);
@@ -229,11 +205,11 @@ void addResultsRoutes(Router& router, HubServices& services) {
              "exams whose result is not sent and whose deadline has passed (or is near)",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               requireParams(req, {"due_soon"});
+               requireKnownParams(req, {"due_soon"});
                const std::string soon = param(req, "due_soon");
                if (!soon.empty() && soon != "true" && soon != "false")
                  throw HttpError(400, "due_soon must be true or false");
-               send(w, lettersOf(s).overdue(soon == "true"));
+               sendWorkflowResult(w, lettersOf(s).overdue(soon == "true"));
              });
 }
 

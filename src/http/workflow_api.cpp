@@ -68,16 +68,6 @@ void auditExamRead(HubServices& s, const HttpRequest& req, const std::string& ac
             woman.empty() ? womanOfStudy(s, exam_id) : std::optional<std::string>(woman));
 }
 
-void send(ResponseWriter& w, const WorkflowResult& r, int ok_status = 200) {
-  if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
-  json errors = json::array();
-  for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
-  const int status = r.status == WorkflowStatus::kNotFound   ? 404
-                     : r.status == WorkflowStatus::kConflict ? 409
-                                                             : 400;
-  sendJson(w, status, {{"error", r.error}, {"errors", errors}});
-}
-
 }  // namespace
 
 void addWorkflowRoutes(Router& router, HubServices& services) {
@@ -93,14 +83,15 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                const std::string id = exam(req);
                const WorkflowResult r = workflowOf(s).workflow(id);
                if (r.status == WorkflowStatus::kOk) auditExamRead(s, req, "read-workflow", id, r);
-               send(w, r);
+               sendWorkflowResult(w, r);
              });
   router.add("PUT", "/api/exams/{study}/l1-form", "store the exam's L1 reading form (unsigned)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).putL1Form(id, readJsonBody(req), requestActor(req)));
+               sendWorkflowResult(
+                   w, workflowOf(s).putL1Form(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/exams/{study}/l1-form", "the exam's L1 reading form and signature",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
@@ -109,14 +100,15 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                const std::string id = exam(req);
                const WorkflowResult r = workflowOf(s).getL1Form(id);
                if (r.status == WorkflowStatus::kOk) auditExamRead(s, req, "read-l1-form", id, r);
-               send(w, r);
+               sendWorkflowResult(w, r);
              });
   router.add("POST", "/api/exams/{study}/l1-form/sign", "sign the L1 reading form",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).signL1Form(id, readJsonBody(req), requestActor(req)));
+               sendWorkflowResult(
+                   w, workflowOf(s).signL1Form(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/exams/{study}/cda", "the reading form as HL7 CDA R2 (XML)",
              [&s, exam](HttpRequest& req, ResponseWriter& w) {
@@ -125,7 +117,7 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                  throw HttpError(406, "this resource is only available as application/xml");
                const std::string id = exam(req);
                const WorkflowResult r = workflowOf(s).cda(id);
-               if (r.status != WorkflowStatus::kOk) return send(w, r);
+               if (r.status != WorkflowStatus::kOk) return sendWorkflowResult(w, r);
                auditExamRead(s, req, "read-cda", id, r);
                w.send(200, {{"Content-Type", "application/xml; charset=utf-8"}},
                       r.body["xml"].get<std::string>());
@@ -135,18 +127,19 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = exam(req);
-               send(w, workflowOf(s).decideL3(id, readJsonBody(req), requestActor(req)));
+               sendWorkflowResult(w,
+                                  workflowOf(s).decideL3(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/l3", "exams awaiting an L3/consensus decision",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).l3Queue());
+               sendWorkflowResult(w, workflowOf(s).l3Queue());
              });
   router.add("GET", "/api/cti", "a CIM's worklist of open CTI (retake) requests",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
-               send(w, workflowOf(s).ctiWorklist(requiredParam(req, "cim")));
+               sendWorkflowResult(w, workflowOf(s).ctiWorklist(requiredParam(req, "cim")));
              });
 
   router.add("POST", "/api/sessions/deal", "deal the exams awaiting L2 into reading sessions",
@@ -154,7 +147,7 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                readJsonBody(req);  // no options yet; drained so the connection stays usable
-               send(w, workflowOf(s).dealSessions(requestActor(req)));
+               sendWorkflowResult(w, workflowOf(s).dealSessions(requestActor(req)));
              });
   router.add("GET", "/api/sessions", "reading sessions of an L2 reader",
              [&s](HttpRequest& req, ResponseWriter& w) {
@@ -166,19 +159,19 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                        400, "unknown query parameter '" + headerSafe(k, 60) + "'; known: reader");
                  reader = v;
                }
-               send(w, workflowOf(s).sessions(reader));
+               sendWorkflowResult(w, workflowOf(s).sessions(reader));
              });
   router.add("GET", "/api/sessions/{session}", "one reading session with its exams",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).session(sessionParam(req)));
+               sendWorkflowResult(w, workflowOf(s).session(sessionParam(req)));
              });
   router.add("GET", "/api/sessions/{session}/next", "the exam to read now in the session",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).next(sessionParam(req)));
+               sendWorkflowResult(w, workflowOf(s).next(sessionParam(req)));
              });
   router.add("POST", "/api/sessions/{session}/readings",
              "sign the L2 reading of the session's current exam",
@@ -186,20 +179,21 @@ void addWorkflowRoutes(Router& router, HubServices& services) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = sessionParam(req);
-               send(w, workflowOf(s).submitReading(id, readJsonBody(req), requestActor(req)));
+               sendWorkflowResult(
+                   w, workflowOf(s).submitReading(id, readJsonBody(req), requestActor(req)));
              });
   router.add("POST", "/api/sessions/{session}/skip", "hand the current exam back to the pool",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
                const std::string id = sessionParam(req);
-               send(w, workflowOf(s).skip(id, readJsonBody(req), requestActor(req)));
+               sendWorkflowResult(w, workflowOf(s).skip(id, readJsonBody(req), requestActor(req)));
              });
   router.add("GET", "/api/sessions/{session}/summary", "end-of-session discordance summary",
              [&s](HttpRequest& req, ResponseWriter& w) {
                requireJsonAccept(req);
                requireNoParams(req);
-               send(w, workflowOf(s).sessionSummary(sessionParam(req)));
+               sendWorkflowResult(w, workflowOf(s).sessionSummary(sessionParam(req)));
              });
 }
 
