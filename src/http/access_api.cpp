@@ -126,6 +126,9 @@ void sendLogin(ResponseWriter& w, const HttpRequest& req, const LoginResult& r,
 }
 
 void shareExam(HubServices& s, HttpRequest& req, ResponseWriter& w, bool instance) {
+  // A browser opening the link gets the web app's page (no use of the link counted); the page
+  // then asks this URL for JSON, which is the use.
+  if (!instance && serveAppPage(s, req, w)) return;
   AccessService& access = accessOf(s);
   auto link = access.useShareLink(req.param("token"));
   if (!link) {

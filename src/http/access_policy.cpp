@@ -93,6 +93,11 @@ std::vector<RoutePolicy> buildTable() {
       only("POST", "/api/exams/{study}/share-links", {COO, SEC, WOM}, RowRule::kStudy),
       only("GET", "/api/exams/{study}/share-links", {COO, SEC, WOM}, RowRule::kStudy),
       only("DELETE", "/api/exams/{study}/share-links/{link}", {COO, SEC, WOM}, RowRule::kStudy),
+      // The portal (portal_api.cpp): the caller's own letters and images, checked by the
+      // portal service against her identity (a woman herself, a doctor the women naming her).
+      only("GET", "/api/portal/documents", {DOC, WOM}),
+      only("GET", "/api/portal/letters/{letter}/pdf", {DOC, WOM}),
+      only("GET", "/api/portal/images/{instance}", {DOC, WOM}),
       pub("GET", "/share/{token}"),
       pub("GET", "/share/{token}/instances/{instance}"),
       // Results after reading (results_api.cpp, follow_up_api.cpp).

@@ -79,6 +79,23 @@ uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file) {
   return total;
 }
 
+void sendDataFile(ResponseWriter& w, const std::filesystem::path& file,
+                  const std::string& content_type, const std::string& what, Headers headers) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) throw HttpError(500, what + " is missing from the data directory; run 'dualread fsck'");
+  headers.emplace_back("Content-Type", content_type);
+  headers.emplace_back("Cache-Control", "no-store");
+  w.beginStream(200, std::move(headers), size);
+  streamFile(w, file);
+  w.finish();
+}
+
+void sendPdf(ResponseWriter& w, const std::filesystem::path& file, const std::string& name) {
+  sendDataFile(w, file, "application/pdf", "the PDF file of " + name,
+               {{"Content-Disposition", "inline; filename=\"" + name + ".pdf\""}});
+}
+
 bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types) {
   if (trim(accept).empty()) return true;
   for (const auto& m : parseAccept(accept)) {

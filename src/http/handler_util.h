@@ -45,6 +45,15 @@ std::string instanceUrl(const HttpRequest& req, const std::string& study, const 
 // Throws std::runtime_error when the file cannot be read.
 uint64_t streamFile(ResponseWriter& w, const std::filesystem::path& file);
 
+// Sends a file of the data directory (a letter's PDF, an image's blob) whole, with
+// `content_type` and `headers`, and Cache-Control: no-store (health data). HttpError(500) naming
+// `what` when the file is missing: the index and the disk disagree ('dualread fsck' says why).
+void sendDataFile(ResponseWriter& w, const std::filesystem::path& file,
+                  const std::string& content_type, const std::string& what, Headers headers = {});
+
+// A letter or print run's PDF, shown inline in the browser as "<name>.pdf".
+void sendPdf(ResponseWriter& w, const std::filesystem::path& file, const std::string& name);
+
 // True when `accept` (a header value) admits one of the given media types, "*/*" or "type/*";
 // an empty header admits everything.
 bool acceptsAny(const std::string& accept, std::initializer_list<const char*> types);

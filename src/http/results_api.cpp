@@ -63,20 +63,6 @@ std::string idParam(const HttpRequest& req, const std::string& name, const char*
   return id;
 }
 
-void sendPdf(ResponseWriter& w, const std::filesystem::path& file, const std::string& name) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (ec)
-    throw HttpError(500, "the PDF file of " + name +
-                             " is missing from the data directory; run 'dualread fsck'");
-  w.beginStream(200,
-                {{"Content-Type", "application/pdf"},
-                 {"Content-Disposition", "inline; filename=\"" + name + ".pdf\""}},
-                size);
-  streamFile(w, file);
-  w.finish();
-}
-
 }  // namespace
 
 void addResultsRoutes(Router& router, HubServices& services) {

@@ -25,11 +25,18 @@ void addIdentityRoutes(Router& router, HubServices& services);
 // Access control: login, portal, audit views, access codes, doctors, share links
 // (access_api.cpp).
 void addAccessRoutes(Router& router, HubServices& services);
+// The portal of women and their doctors: their documents, letters and images (portal_api.cpp).
+void addPortalRoutes(Router& router, HubServices& services);
 // The imaging-centre gateway protocol and the reconciliation ledger (gateway_api.cpp).
 void addGatewayRoutes(Router& router, HubServices& services);
 // Serves config.static_dir (when set) for GETs no route matches, with the single-page-app
 // fallback to index.html.
 void setStaticFallback(Router& router, HubServices& services);
+
+// When `req` is a browser's page navigation (Accept names text/html, not JSON) and the web app
+// is served, answers its index.html and returns true; false otherwise (nothing sent). A share
+// link opened in a browser thus shows the exam's page, which asks the same URL for JSON.
+bool serveAppPage(HubServices& services, const HttpRequest& req, ResponseWriter& w);
 
 // All of the above.
 void registerHubRoutes(Router& router, HubServices& services);

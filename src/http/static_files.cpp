@@ -50,6 +50,18 @@ void serveFile(ResponseWriter& w, const fs::path& file, bool no_cache) {
 
 }  // namespace
 
+bool serveAppPage(HubServices& services, const HttpRequest& req, ResponseWriter& w) {
+  const std::string accept = lower(req.header("accept"));
+  if (accept.find("text/html") == std::string::npos ||
+      accept.find("application/json") != std::string::npos)
+    return false;
+  const fs::path root = services.config.static_dir;
+  std::error_code ec;
+  if (root.empty() || !fs::is_regular_file(root / "index.html", ec)) return false;
+  serveFile(w, root / "index.html", true);
+  return true;
+}
+
 void setStaticFallback(Router& router, HubServices& services) {
   router.setFallback([&services](HttpRequest& req, ResponseWriter& w) {
     const fs::path root = services.config.static_dir;

@@ -33,6 +33,10 @@ CREATE TABLE letters(
 CREATE INDEX letters_exam ON letters(exam_id);
 CREATE INDEX letters_run ON letters(run_id);
 )sql",
+    // The portal lists one woman's letters.
+    R"sql(
+CREATE INDEX letters_woman ON letters(woman_id, recipient);
+)sql",
 };
 
 const char* kLetterColumns =
@@ -116,6 +120,18 @@ std::vector<LetterRow> LetterStore::letters(const std::string& run_id, const std
                          " FROM letters WHERE (? = '' OR run_id = ?) AND (? = '' OR exam_id = ?) "
                          "ORDER BY rowid LIMIT ?");
   st.bind(1, run_id).bind(2, run_id).bind(3, exam_id).bind(4, exam_id).bind(5, limit);
+  std::vector<LetterRow> out;
+  while (st.step()) out.push_back(letterFrom(st));
+  return out;
+}
+
+std::vector<LetterRow> LetterStore::lettersTo(const std::string& woman_id,
+                                              const std::string& recipient, int64_t limit) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(std::string("SELECT ") + kLetterColumns +
+                         " FROM letters WHERE woman_id = ? AND recipient = ? "
+                         "ORDER BY created_at DESC, rowid DESC LIMIT ?");
+  st.bind(1, woman_id).bind(2, recipient).bind(3, limit);
   std::vector<LetterRow> out;
   while (st.step()) out.push_back(letterFrom(st));
   return out;

@@ -63,6 +63,10 @@ class LetterStore {
   // Letters of a run and/or an exam (empty = any), oldest first; at most `limit`.
   std::vector<LetterRow> letters(const std::string& run_id, const std::string& exam_id,
                                  int64_t limit = 10000);
+  // Letters about woman `woman_id` addressed to `recipient` ("woman", "doctor:<rpps>"), newest
+  // first; at most `limit`. What the portal shows her, or one of her doctors.
+  std::vector<LetterRow> lettersTo(const std::string& woman_id, const std::string& recipient,
+                                   int64_t limit = 1000);
   std::optional<PrintRunRow> run(const std::string& id);
   std::vector<PrintRunRow> runs(int64_t limit = 100);
   // Runs whose id starts with `prefix` (ids of one day).

@@ -51,6 +51,10 @@ class LetterService {
   WorkflowResult letters(const std::string& run_id, const std::string& exam_id);
   // The stored letter row; nullopt when unknown.
   std::optional<LetterRow> letter(const std::string& id) { return store_.letter(id); }
+  // Letters about a woman addressed to `recipient` ("woman", "doctor:<rpps>"), newest first.
+  std::vector<LetterRow> lettersTo(const std::string& woman_id, const std::string& recipient) {
+    return store_.lettersTo(woman_id, recipient);
+  }
   std::optional<PrintRunRow> runRow(const std::string& id) { return store_.run(id); }
   // Absolute path of a stored file (relative to the data directory).
   std::filesystem::path fileOf(const std::string& relative) const;

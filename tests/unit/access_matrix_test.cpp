@@ -141,7 +141,8 @@ class AccessMatrixLiveTest : public AccessHttpTest {
                                                  {"{woman}", woman_a_},
                                                  {"{session}", "no-such-session"},
                                                  {"{token}", "no-such-token"},
-                                                 {"{link}", "no-such-link"}};
+                                                 {"{link}", "no-such-link"},
+                                                 {"{letter}", "R20260101-1-00001"}};
     std::string t = pattern;
     for (const auto& [k, v] : values)
       for (size_t pos; (pos = t.find(k)) != std::string::npos;) t.replace(pos, k.size(), v);
