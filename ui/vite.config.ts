@@ -23,6 +23,7 @@ export default defineConfig({
     proxy: {
       '/api': 'http://127.0.0.1:8080',
       '/dicomweb': 'http://127.0.0.1:8080',
+      '/share': 'http://127.0.0.1:8080',
     },
   },
 });

@@ -133,7 +133,8 @@ run(async () => {
   await page.waitForSelector('.field-error');
   await screenshot(page, 'cim-l1-form-errors');
   check((await page.locator('.field-error').count()) > 0, 'missing fields are shown inline');
-  // Portal on a phone: the sign-in form, and the hub's answer when the portal API is not there.
+  // Portal on a phone: the sign-in form refuses a code no letter carries (the full portal path
+  // is in test_portal.mjs).
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${hub.base}/portail`);
   await page.fill('#portal-code', 'ABCD-1234');

@@ -26,8 +26,11 @@ export interface User {
 
 export type Area = 'lecture' | 'secretariat' | 'cim' | 'portail';
 
+// The areas of each role. The administrator sees no clinical data (docs/permissions.md): of the
+// secretariat she keeps what the hub lets her call (letters, overdue, reminders, quarantine,
+// indicators).
 const AREAS: Record<Role, Area[]> = {
-  administrator: ['secretariat', 'lecture', 'cim'],
+  administrator: ['secretariat'],
   coordinator: ['secretariat', 'lecture', 'cim'],
   secretary: ['secretariat'],
   l2_radiologist: ['lecture'],
@@ -40,6 +43,53 @@ const AREAS: Record<Role, Area[]> = {
 
 export function areasOf(user: User): Area[] {
   return AREAS[user.role] ?? [];
+}
+
+export interface NavLink {
+  href: string;
+  text: string;
+  // Only these roles (the hub's permission matrix for the APIs the screen calls); absent: every
+  // role of the area. Open mode sees everything.
+  roles?: Role[];
+}
+
+const CENTRE: Role[] = ['coordinator', 'secretary'];
+const RESULTS: Role[] = ['administrator', 'coordinator', 'secretary'];
+
+export const NAV: Record<Area, NavLink[]> = {
+  lecture: [{ href: '/lecture', text: 'Lecture L2' }],
+  secretariat: [
+    { href: '/secretariat/arrivees', text: 'Arrivées', roles: CENTRE },
+    { href: '/secretariat/seances', text: 'Séances', roles: CENTRE },
+    { href: '/secretariat/cti', text: 'Suivi des CTI', roles: CENTRE },
+    { href: '/secretariat/courriers', text: 'Courriers', roles: RESULTS },
+    { href: '/secretariat/retards', text: 'Retards', roles: RESULTS },
+    { href: '/secretariat/relances', text: 'Relances', roles: RESULTS },
+    { href: '/secretariat/identite', text: 'Identités', roles: CENTRE },
+    { href: '/secretariat/quarantaine', text: 'Quarantaine', roles: RESULTS },
+    { href: '/secretariat/indicateurs', text: 'Indicateurs', roles: ['administrator', 'coordinator'] },
+  ],
+  cim: [
+    { href: '/cim/examens', text: 'Examens CIM' },
+    { href: '/cim/cti', text: 'CTI à refaire' },
+  ],
+  portail: [{ href: '/portail', text: 'Mes documents' }],
+};
+
+function linkAllows(link: NavLink, user: User): boolean {
+  return user.role === 'open' || !link.roles || link.roles.includes(user.role);
+}
+
+// The links of the user's navigation, area by area.
+export function linksOf(user: User): NavLink[] {
+  return areasOf(user).flatMap((a) => NAV[a].filter((l) => linkAllows(l, user)));
+}
+
+// Whether the user's role may open the page at `path` (its area, and the link's roles).
+export function mayOpen(user: User, area: Area, path: string): boolean {
+  if (!areasOf(user).includes(area)) return false;
+  const link = NAV[area].find((l) => path === l.href || path.startsWith(`${l.href}/`));
+  return !link || linkAllows(link, user);
 }
 
 // null: nobody signed in (401/403). Open mode when the hub has no auth API (404).

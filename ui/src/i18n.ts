@@ -106,6 +106,89 @@ export const VIEW_LABELS: Record<string, string> = {
   LMLO: 'G oblique (LMLO)',
 };
 
+export const LETTER_KINDS: Record<string, string> = {
+  negative_result: 'Résultat de votre mammographie',
+  recall: 'Résultat : examen complémentaire à faire',
+  negative_result_doctor: 'Résultat négatif de votre patiente',
+  recall_doctor: 'Rappel de votre patiente pour un bilan',
+  cti_notice: 'Clichés à refaire (CTI)',
+  l1_positive_ack: 'Accusé de réception (positif en L1)',
+};
+// The same kinds as the secretariat names them (recipients vary).
+export const LETTER_KINDS_STAFF: Record<string, string> = {
+  negative_result: 'Résultat négatif',
+  negative_result_doctor: 'Résultat négatif (médecin)',
+  recall: 'Rappel pour bilan',
+  recall_doctor: 'Rappel pour bilan (médecin)',
+  cti_notice: 'Avis de CTI',
+  l1_positive_ack: 'Accusé positif L1',
+};
+export const IDENTITY_REASONS: Record<string, string> = {
+  'missing-traits': 'Traits manquants ou invalides',
+  'nir-invalid': 'NIR invalide',
+  'nir-incoherent': 'NIR incohérent avec le sexe ou la date de naissance',
+  'ins-other-traits': "INS d'une autre femme (traits différents)",
+  'ipp-other-woman': "IPP d'une femme, INS d'une autre",
+  'ipp-other-ins': 'La femme de cet IPP a un autre INS',
+  'ipp-other-traits': 'Même IPP, autres traits',
+  'traits-other-ipp': 'Mêmes traits, autre IPP',
+  'unconfirmed-match': 'Rapprochement non confirmé (ni INS ni IPP)',
+  homonym: 'Homonyme (autre INS)',
+  ambiguous: 'Plusieurs femmes possibles',
+  'possible-typo': 'Faute de frappe probable',
+  'possible-twin': 'Jumelle possible',
+  'swapped-names': 'Nom et prénom inversés',
+  'name-change': 'Autre nom de famille (mariage ?)',
+  'form-other-woman': "La fiche désigne une autre femme que les images",
+};
+export const IDENTITY_FIELDS: Record<string, string> = {
+  family_name: 'Nom',
+  used_name: "Nom d'usage",
+  first_names: 'Prénoms',
+  birth_date: 'Date de naissance',
+  sex: 'Sexe',
+  ins: 'INS',
+  ipp: 'IPP (centre)',
+};
+export const MATCHES: Record<string, string> = {
+  same: 'identique',
+  near: 'proche',
+  differs: 'différent',
+  missing: 'absent',
+  'not-carried': 'non transmis',
+};
+export const FOLLOW_UP_STATUS: Record<string, string> = {
+  awaiting_work_up: 'Bilan attendu',
+  under_surveillance: 'Surveillance',
+  awaiting_pathology: 'Anatomopathologie attendue',
+  concluded_no_cancer: 'Conclu sans cancer',
+  concluded_cancer: 'Conclu cancer',
+  lost_to_follow_up: 'Perdue de vue',
+};
+export const FOLLOW_UP_ORIGINS: Record<string, string> = {
+  l1: 'Positif en L1',
+  l2: 'Positif en L2',
+  l3: 'Positif en L3',
+};
+export const VIEW_NAMES: Record<string, string> = {
+  RCC: 'Sein droit, face',
+  LCC: 'Sein gauche, face',
+  RMLO: 'Sein droit, oblique',
+  LMLO: 'Sein gauche, oblique',
+  OTHER: 'Autre image',
+};
+
+// "DUPONT^MARIE^^^" (DICOM person name) → "Marie DUPONT".
+export function personName(dicom: string | null | undefined): string {
+  if (!dicom) return '—';
+  const [family = '', given = ''] = dicom.split('^');
+  const first = given
+    .toLowerCase()
+    .replace(/(^|[\s-])\p{L}/gu, (m) => m.toUpperCase())
+    .trim();
+  return [first, family.trim()].filter(Boolean).join(' ') || '—';
+}
+
 export function label(table: Record<string | number, string>, code: string | number | null | undefined): string {
   if (code === null || code === undefined || code === '') return '—';
   return table[code] ?? String(code);

@@ -1,40 +1,29 @@
 // dualread web app entry: who is signed in, the navigation of her role, and the routes.
 import './styles.css';
 import { h, replace, toast } from './dom';
-import { areasOf, currentUser, login, logout, type Area, type User } from './auth';
+import { currentUser, linksOf, login, logout, mayOpen, type Area, type User } from './auth';
 import { navigate, route, startRouter } from './router';
 import { ROLES } from './i18n';
 import { listSessions, openConsole } from './screens/l2_console';
 import * as sec from './screens/secretariat';
 import * as cim from './screens/cim';
-import { portalPage } from './screens/portal';
+import { portalPage, imagePage, sharePage } from './screens/portal';
+import { printRuns } from './screens/letters';
+import { overdue, reminders } from './screens/results';
+import { identityCase, identityQueue, identityWoman } from './screens/identity';
+import { indicators } from './screens/indicators';
 import { benchPeerPage } from './bench_peer';
 
 const main = document.getElementById('main')!;
 const topbar = document.getElementById('topbar')!;
 let user: User | null = null;
 
-const NAV: Record<Area, { href: string; text: string }[]> = {
-  lecture: [{ href: '/lecture', text: 'Lecture L2' }],
-  secretariat: [
-    { href: '/secretariat/arrivees', text: 'Arrivées' },
-    { href: '/secretariat/seances', text: 'Séances' },
-    { href: '/secretariat/cti', text: 'Suivi des CTI' },
-    { href: '/secretariat/quarantaine', text: 'Quarantaine' },
-  ],
-  cim: [
-    { href: '/cim/examens', text: 'Examens du centre' },
-    { href: '/cim/cti', text: 'CTI à refaire' },
-  ],
-  portail: [{ href: '/portail', text: 'Mes documents' }],
-};
-
 function renderTopbar(): void {
   if (!user) {
     replace(topbar, h('div.brand', null, 'dualread'));
     return;
   }
-  const links = areasOf(user).flatMap((a) => NAV[a]);
+  const links = linksOf(user);
   replace(
     topbar,
     h('div.brand', null, 'dualread'),
@@ -42,7 +31,7 @@ function renderTopbar(): void {
     h(
       'div.who',
       null,
-      user.role === 'open' ? h('span.tag.open', { title: "Le hub fonctionne sans contrôle d'accès (--open)" }, ROLES.open) : h('span', null, `${user.name ?? user.login} · ${ROLES[user.role] ?? user.role}`),
+      user.role === 'open' ? h('span.tag.open', { title: "Le hub fonctionne sans contrôle d'accès (--open)" }, ROLES.open) : h('span', null, user.role === 'woman' ? ROLES.woman : `${user.name ?? user.login} · ${ROLES[user.role] ?? user.role}`),
       user.role !== 'open' ? h('button.ghost', { type: 'button', onclick: () => void signOut() }, 'Se déconnecter') : null,
     ),
   );
@@ -100,8 +89,7 @@ function loginPage(): void {
 }
 
 function homeOf(u: User): string {
-  const a = areasOf(u)[0];
-  return a ? NAV[a][0].href : '/portail';
+  return linksOf(u)[0]?.href ?? '/portail';
 }
 
 // Staff pages need a signed-in user of a role that has the area.
@@ -111,7 +99,7 @@ function guard(area: Area, show: (params: string[]) => void | (() => void)) {
       navigate('/connexion', true);
       return;
     }
-    if (!areasOf(user).includes(area)) {
+    if (!mayOpen(user, area, location.pathname)) {
       renderTopbar();
       replace(main, h('section.page', null, h('h1', null, 'Accès non autorisé'), h('p', null, "Votre rôle ne donne pas accès à cette page.")));
       return;
@@ -131,17 +119,43 @@ route(/^\/secretariat\/examen$/, guard('secretariat', () => sec.examDetail(main,
 route(/^\/secretariat\/seances$/, guard('secretariat', () => sec.sessions(main)));
 route(/^\/secretariat\/cti$/, guard('secretariat', () => sec.ctiTracking(main)));
 route(/^\/secretariat\/quarantaine$/, guard('secretariat', () => sec.quarantine(main)));
+route(/^\/secretariat\/courriers$/, guard('secretariat', () => printRuns(main)));
+route(/^\/secretariat\/retards$/, guard('secretariat', () => overdue(main)));
+route(/^\/secretariat\/relances$/, guard('secretariat', () => reminders(main)));
+route(/^\/secretariat\/identite$/, guard('secretariat', () => identityQueue(main)));
+const idParam = () => new URLSearchParams(location.search).get('id') ?? '';
+route(/^\/secretariat\/identite\/cas$/, guard('secretariat', () => identityCase(main, idParam())));
+route(/^\/secretariat\/identite\/femme$/, guard('secretariat', () => identityWoman(main, idParam())));
+route(/^\/secretariat\/indicateurs$/, guard('secretariat', () => indicators(main)));
 route(/^\/cim\/examens$/, guard('cim', () => cim.examList(main, user!)));
 route(/^\/cim\/fiche$/, guard('cim', () => cim.l1FormPage(main, etude(), user!)));
 route(/^\/cim\/cti$/, guard('cim', () => cim.ctiWorklist(main, user!)));
-route(/^\/portail$/, () => {
-  // Women and doctors see the portal only, never the staff navigation.
+// Women and doctors see the portal only, never the staff navigation.
+function portalTopbar(): void {
   if (user && (user.role === 'woman' || user.role === 'doctor')) renderTopbar();
   else replace(topbar, h('div.brand', null, 'dualread — portail'));
+}
+route(/^\/portail$/, () => {
+  portalTopbar();
   portalPage(main, user, (u) => {
     user = u;
     renderTopbar();
   });
+});
+// One image: for the signed-in woman or doctor, or from a share link (?partage=<token>).
+route(/^\/portail\/image$/, () => {
+  const share = new URLSearchParams(location.search).get('partage');
+  if (!share && !(user && (user.role === 'woman' || user.role === 'doctor'))) {
+    navigate('/portail', true);
+    return;
+  }
+  portalTopbar();
+  return imagePage(main, share ? { href: `/share/${encodeURIComponent(share)}`, text: 'Retour à l’examen partagé' } : { href: '/portail', text: 'Retour à mes documents' });
+});
+// A share link opened in a browser: the hub answers its page, which shows that one exam.
+route(/^\/share\/([^/]+)$/, ([token]) => {
+  replace(topbar, h('div.brand', null, 'dualread — examen partagé'));
+  sharePage(main, token);
 });
 // Bench peer (bench/viewer_bench.mjs): a generic Cornerstone3D page, not part of the app's screens.
 route(/^\/banc\/visionneuse-generique$/, () => benchPeerPage(main));

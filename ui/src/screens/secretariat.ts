@@ -3,7 +3,8 @@
 
 import { h, replace, formatDate, toast } from '../dom';
 import { get, post, enc, ApiError } from '../api';
-import { ARCHIVE_STATUS, EXAM_STATES, CTI_REASONS, label } from '../i18n';
+import { ARCHIVE_STATUS, EXAM_STATES, CTI_REASONS, LETTER_KINDS_STAFF, label } from '../i18n';
+import { recipientLabel } from './letters';
 import type { ExamDetail, ExamSummary, ExamWorkflow, L1Form, ReadingSession } from '../types';
 import { renderL1Form } from './l1_summary';
 
@@ -129,6 +130,7 @@ export function examDetail(main: HTMLElement, uid: string): void {
   replace(main, page('Dossier d’examen', body));
   Promise.all([get<ExamDetail>(`/api/exams/${enc(uid)}`), get<ExamWorkflow>(`/api/exams/${enc(uid)}/workflow`).catch(() => null)])
     .then(async ([exam, wf]) => {
+      const letters = h('div.exam-letters', { 'aria-live': 'polite' });
       const form = wf?.l1_form ? (await get<{ form: L1Form }>(`/api/exams/${enc(uid)}/l1-form`)).form : null;
       replace(
         body,
@@ -164,7 +166,19 @@ export function examDetail(main: HTMLElement, uid: string): void {
             ]
           : null,
         h('p', null, h('a', { href: `/api/exams/${enc(uid)}/cda`, download: `fiche-${uid}.xml` }, 'Télécharger la fiche (HL7 CDA)')),
+        letters,
       );
+      get<{ items: { id: string; kind: string; recipient: string; run_id: string; created_at: string }[] }>(`/api/letters?exam=${enc(uid)}`)
+        .then(({ items }) =>
+          replace(
+            letters,
+            h('h2', null, 'Courriers'),
+            items.length
+              ? h('ul', null, items.map((l) => h('li', null, h('a', { href: `/api/letters/${enc(l.id)}/pdf`, target: '_blank', rel: 'noopener' }, `${label(LETTER_KINDS_STAFF, l.kind)} — ${recipientLabel(l.recipient)}`), ` (tirage ${l.run_id}, ${formatDate(l.created_at)})`)))
+              : h('p', null, 'Aucun courrier imprimé pour cet examen.'),
+          ),
+        )
+        .catch((e) => replace(letters, errorBox(e)));
     })
     .catch((e) => replace(body, errorBox(e)));
 }
