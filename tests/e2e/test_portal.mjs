@@ -88,8 +88,10 @@ run(async () => {
   await page.waitForFunction(() => /incorrects/.test(document.querySelector('#portal-woman .error')?.textContent ?? ''));
   await screenshot(page, 'portal-woman-refused');
   await noHorizontalScroll(page, 'portal sign-in');
+  // The second try with the keyboard only: the date field, Enter.
+  await page.focus('#portal-birth');
   await page.fill('#portal-birth', birth);
-  await page.click('#portal-woman button[type="submit"]');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('ul.docs li.doc');
   const title = await page.textContent('h1');
   check(/^Bonjour /.test(title), `greeted by name: ${title}`);
