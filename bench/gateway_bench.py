@@ -223,7 +223,7 @@ def measure(rate, work, study_dirs, raw, streams=2, orthanc_modes=("plain", "jpe
 
 def print_table(rows):
     peers = [k for k in rows[0] if isinstance(rows[0][k], dict) and k != "gateway"]
-    print("| link | gateway (s) | " + " | ".join(f"{p} (s, x gateway)" for p in peers) +
+    print("| link | gateway (s) | " + " | ".join(f"{p} (s; time ratio to gateway)" for p in peers) +
           " | wire MB gateway / " + " / ".join(peers) + " / raw | utilisation gateway / " +
           " / ".join(peers) + " |")
     print("|---" * (4 + len(peers)) + "|")

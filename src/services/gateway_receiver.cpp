@@ -196,7 +196,7 @@ void GatewayReceiver::settleIfHeld(UploadRow& row) {
       "the hub already holds an image with this SOP Instance UID (" + row.sop_uid +
       ") but other content: the archived object's original SHA-256 is " +
       archived_original.substr(0, 12) + "…, this image's is " + row.original_sha256.substr(0, 12) +
-      "… (archived from " + archived.source + " on " + archived.received_at +
+      "… (archived on " + archived.received_at + ": " + archived.source +
       "); a real conflict: nothing stored, the centre must check which image is right";
   ledger_.finishUpload(row.upload_id, "refused", why, at);
   removeQuietly(partPath(row.upload_id));
