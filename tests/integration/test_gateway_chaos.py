@@ -3,7 +3,8 @@ pair shaped with tc tbf; exams are sent to the gateway while the link is cut sev
 (veth down) and both the gateway and the hub are killed with SIGKILL. At the end every instance
 is in the hub exactly once and verified, every manifest is acknowledged, and nothing is
 duplicated. Small images so that it ends well within 3 minutes; the full-size variant with
->= 20 exams at 2 Mbit/s is `bench/gateway_bench.py --chaos 20`. Needs root (ip netns); skipped otherwise."""
+>= 20 exams at 2 Mbit/s is `bench/gateway_bench.py --chaos 20`. Needs root (ip netns);
+skipped otherwise."""
 import os
 import subprocess
 import time
