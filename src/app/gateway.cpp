@@ -1,13 +1,17 @@
 #include "app/gateway.h"
 
+#include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
 #include <set>
 
 #include "app/gateway_config_loader.h"
 #include "dicom/dimse_server.h"
+#include "gateway/exam_actions.h"
 #include "gateway/forwarder.h"
 #include "gateway/gateway_intake.h"
 #include "gateway/gateway_status.h"
@@ -92,7 +96,7 @@ void Gateway::start() {
   impl_->dimse->start();
   if (c.http_port >= 0) {
     HubConfig listen;
-    listen.bind_address = c.bind_address;
+    listen.bind_address = c.http_bind_address;
     listen.http_port = static_cast<uint16_t>(c.http_port);
     listen.http_threads = 2;
     listen.max_request_bytes = 1 << 20;
@@ -128,6 +132,32 @@ int printGatewayStatus(const std::filesystem::path& data, bool as_json, std::ost
   const auto status = gatewayStatus(queue);
   out << (as_json ? status.dump(2) + "\n" : gatewayStatusText(status));
   return 0;
+}
+
+int runGatewayExamAction(const std::filesystem::path& data, bool retry, const std::string& study,
+                         const std::string& reason, std::string by, std::ostream& out) {
+  if (!std::filesystem::exists(data / "gateway.sqlite")) {
+    out << "No gateway at " << data.string() << " (gateway.sqlite not found)\n";
+    return 2;
+  }
+  std::string user;
+  if (const char* sudo = std::getenv("SUDO_USER")) user = sudo;
+  if (user.empty())
+    if (const passwd* pw = ::getpwuid(::getuid())) user = pw->pw_name;
+  if (by.empty()) by = user;
+  GatewayQueue queue((data / "gateway.sqlite").string());
+  ExamActionRequest r;
+  r.study_uid = study;
+  r.reason = reason;
+  r.by = by;
+  r.source = "command line" + (user.empty() ? std::string() : " (system user " + user + ")");
+  const ExamActionResult x = retry ? retryGatewayExam(queue, r) : dismissGatewayExam(queue, r);
+  if (x.done) {
+    out << "Done: " << x.message << "\n";
+    return 0;
+  }
+  out << "Refused: " << x.message << "\n";
+  return !x.bad_input && x.status == ExamActionStatus::kNoSuchExam ? 2 : 1;
 }
 
 }  // namespace dualread

@@ -28,4 +28,12 @@ class Gateway {
 // (text, or JSON when `as_json`). Returns 0, or 2 when there is no gateway there.
 int printGatewayStatus(const std::filesystem::path& data, bool as_json, std::ostream& out);
 
+// `dualread gateway retry|dismiss --data DIR --study UID --reason TEXT [--by NAME]`: the
+// technician's decision on an exam in error, taken in the gateway's queue (a running gateway
+// acts on it within a second) and kept in its journal. `by` defaults to the system user. Writes
+// one sentence to `out`; returns 0 done, 1 refused (wrong state, bad input), 2 no gateway or no
+// such exam there.
+int runGatewayExamAction(const std::filesystem::path& data, bool retry, const std::string& study,
+                         const std::string& reason, std::string by, std::ostream& out);
+
 }  // namespace dualread

@@ -92,6 +92,7 @@ void loadGatewayConfig(const std::filesystem::path& file, GatewayConfig& c) {
          {"aet", text(c.aet)},
          {"dicom_max_associations", integer(c.dicom_max_associations, 1, 1000)},
          {"http_port", integer(c.http_port, -1, 65535)},
+         {"http_bind", text(c.http_bind_address)},
          {"hub", text(c.hub_url)},
          {"credentials", text(credentials)},
          {"ca_file", text(c.ca_file)},

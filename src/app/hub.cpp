@@ -175,6 +175,11 @@ void Hub::start() {
   impl_->gateway = std::make_unique<GatewayReceiver>(*impl_->ingest, *impl_->gateway_ledger,
                                                      c.data_dir / "gateway-uploads");
   impl_->services->gateway = impl_->gateway.get();
+  // An image received from a modality and its JPEG-LS copy received through a gateway are one
+  // object, whichever arrives first.
+  impl_->ingest->setOriginalResolver([ledger = impl_->gateway_ledger.get()](const std::string& k) {
+    return ledger->originalOf(k).value_or(k);
+  });
   auto totals = impl_->index->totals();
   spdlog::info("Archive {} opened: {} women, {} exams, {} images ({} MB), {} in quarantine",
                c.data_dir.string(), totals.women, totals.studies, totals.instances,

@@ -95,8 +95,8 @@ int runFsckCommand(const std::filesystem::path& data) {
   for (const auto& m : r.missing) std::cout << "MISSING " << m << "\n";
   for (const auto& m : r.corrupt) std::cout << "CORRUPT " << m << "\n";
   for (const auto& m : r.orphans) std::cout << "ORPHAN  " << m << "\n";
-  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20) << " MB): "
-            << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
+  std::cout << "checked " << r.checked << " objects (" << (r.bytes >> 20)
+            << " MB): " << r.missing.size() << " missing, " << r.corrupt.size() << " corrupt, "
             << r.orphans.size() << " orphan\n";
   return r.clean() ? 0 : 1;
 }
@@ -168,7 +168,10 @@ int main(int argc, char** argv) {
   gw->add_option("--data", gw_config.data_dir, "data directory (queue + files)");
   gw->add_option("--dicom-port", gw_config.dicom_port, "DICOM port for modalities and PACS");
   gw->add_option("--aet", gw_config.aet, "the gateway's DICOM AE title");
-  gw->add_option("--bind", gw_config.bind_address, "address to listen on (default 127.0.0.1)");
+  gw->add_option("--bind", gw_config.bind_address,
+                 "address the DICOM door listens on (default 127.0.0.1)");
+  gw->add_option("--http-bind", gw_config.http_bind_address,
+                 "address the status page listens on (default 127.0.0.1)");
   gw->add_option("--http-port", gw_config.http_port, "status page port (-1 = none)");
   gw->add_option("--hub", gw_config.hub_url, "the hub's URL, https://host:port");
   gw->add_option("--cim", gw_config.cim, "this imaging centre's identifier at the hub");
@@ -181,6 +184,23 @@ int main(int argc, char** argv) {
   auto* gw_status = gw->add_subcommand("status", "the queue, link, errors, last acknowledgement");
   gw_status->add_option("--data", gw_status_data, "the gateway's data directory")->required();
   gw_status->add_flag("--json", gw_status_json, "as JSON");
+  // The technician's decisions on an exam in error.
+  struct {
+    std::filesystem::path data;
+    std::string study, reason, by;
+  } gw_action;
+  auto* gw_retry = gw->add_subcommand(
+      "retry", "send an exam in error again (the hub examines its refused images afresh)");
+  auto* gw_dismiss = gw->add_subcommand(
+      "dismiss",
+      "give up an exam in error (the hub's ledger records it; files kept until retention)");
+  for (auto* sub : {gw_retry, gw_dismiss}) {
+    sub->add_option("--data", gw_action.data, "the gateway's data directory")->required();
+    sub->add_option("--study", gw_action.study, "the exam's Study Instance UID")->required();
+    sub->add_option("--reason", gw_action.reason, "why (kept in the gateway's journal)")
+        ->required();
+    sub->add_option("--by", gw_action.by, "who decides (default: the system user)");
+  }
 
   // synth
   SynthOptions synth;
@@ -207,8 +227,9 @@ int main(int argc, char** argv) {
   std::filesystem::path audit_data;
   auto* audit = app.add_subcommand("audit", "the hash-chained audit trail");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify", "detect any altered, removed or "
-                                                       "reordered audit entry");
+  auto* audit_verify = audit->add_subcommand("verify",
+                                             "detect any altered, removed or "
+                                             "reordered audit entry");
   audit_verify->add_option("--data", audit_data, "data directory")->required();
 
   // import
@@ -222,7 +243,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   // admin
-  auto* admin = app.add_subcommand("admin", "administration: user accounts, gateway tokens, access codes, certificates");
+  auto* admin = app.add_subcommand(
+      "admin", "administration: user accounts, gateway tokens, access codes, certificates");
   admin->require_subcommand(1);
   tls::DevCertOptions dev_cert;
   auto* dev_cert_cmd = addDevCertCommand(*admin, dev_cert);
@@ -274,6 +296,9 @@ int main(int argc, char** argv) {
     }
     if (*gw) {
       if (*gw_status) return printGatewayStatus(gw_status_data, gw_status_json, std::cout);
+      if (*gw_retry || *gw_dismiss)
+        return runGatewayExamAction(gw_action.data, gw_retry->parsed(), gw_action.study,
+                                    gw_action.reason, gw_action.by, std::cout);
       if (!gw_config_file.empty()) {
         GatewayConfig from_file;
         loadGatewayConfig(gw_config_file, from_file);

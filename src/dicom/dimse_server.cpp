@@ -48,10 +48,11 @@
 #include "dicom/dicom_tls.h"
 #include "dicom/dimse_query.h"
 #include "dicom/dimse_sender.h"
+#include "dicom/direct_output_stream.h"
 #include "dicom/instance_reader.h"
 #include "domain/view_classifier.h"
 #include "services/audit_service.h"
-#include "storage/staging_flusher.h"
+#include "storage/direct_file_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -427,33 +428,37 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
     ts = trim(pcx.acceptedTransferSyntax);
   OFCondition cond = EC_Normal;
   bool disk_ok = true;
-  std::optional<StagingFlusher> flusher;
+  std::optional<FileDigests> digests;
   {
     // Bit-preserving: the dataset goes to disk exactly as received, never whole in memory,
     // behind a meta header that depends only on the object (not on who sent it), so the same
-    // image sent twice from two stations has the same bytes and hash.
-    DcmOutputFileStream out(OFFilename(st.staged.c_str()));
+    // image sent twice from two stations has the same bytes and hash. Direct I/O and hashing
+    // run on the writer's thread while the image is still arriving (DirectFileWriter).
+    DirectFileWriter writer(st.staged);
+    DirectOutputStream out(writer);
     const std::string meta =
         partTenHeader(trim(req.AffectedSOPClassUID), trim(req.AffectedSOPInstanceUID), ts);
-    disk_ok =
-        out.status().good() && out.write(meta.data(), static_cast<offile_off_t>(meta.size())) ==
-                                   static_cast<offile_off_t>(meta.size());
+    disk_ok = writer.write(meta.data(), meta.size());
     T_ASC_PresentationContextID data_pc = pc;
-    // Disk writeback and hashing start while the image is still arriving (StagingFlusher).
-    out.flush();
-    flusher.emplace(st.staged, meta.size());
-    auto progress = [](void* ctx, unsigned long bytes) {
-      auto* f = static_cast<StagingFlusher*>(ctx);  // DIMSE counts dataset bytes only
-      f->written(f->datasetOffset() + bytes);
-    };
     cond = DIMSE_receiveDataSetInFile(assoc_, DIMSE_NONBLOCKING, kDimseTimeoutSeconds, &data_pc,
-                                      &out, progress, &*flusher);
+                                      &out, nullptr, nullptr);
     if (cond.good() && data_pc != pc)
       cond = makeDcmnetCondition(DIMSEC_INVALIDPRESENTATIONCONTEXTID, OF_error,
                                  "DIMSE: presentation contexts of command and data differ");
-    if (cond == DIMSE_OUTOFRESOURCES || out.status().bad()) {
+    if (cond == DIMSE_OUTOFRESOURCES || !writer.ok()) {
+      if (!writer.ok())
+        spdlog::warn("Could not write image {} to disk: {}", trim(req.AffectedSOPInstanceUID),
+                     writer.error());
       disk_ok = false;
       if (cond == DIMSE_OUTOFRESOURCES) cond = EC_Normal;
+    }
+    if (cond.good() && disk_ok) {
+      digests = writer.finish();
+      if (!digests) {
+        spdlog::warn("Could not write image {} to disk: {}", trim(req.AffectedSOPInstanceUID),
+                     writer.error());
+        disk_ok = false;
+      }
     }
   }
   if (cond.bad()) {
@@ -466,10 +471,7 @@ OFCondition DimseSession::store(T_DIMSE_C_StoreRQ& req, T_ASC_PresentationContex
   T_DIMSE_C_StoreRSP rsp;
   std::memset(&rsp, 0, sizeof rsp);
   rsp.DimseStatus = disk_ok ? STATUS_Success : STATUS_STORE_Refused_OutOfResources;
-  if (disk_ok && flusher) {
-    if (auto digests = flusher->finish()) st.digests = std::move(*digests);
-  }
-  flusher.reset();
+  if (digests) st.digests = std::move(*digests);
   finishStore(st, req, rsp);
   if (!st.handed_to_ingest) {
     std::error_code ec;

@@ -325,13 +325,58 @@ void Forwarder::sendManifest(const QueuedExam& exam) {
   }
 }
 
+void Forwarder::announceDismissal(const QueuedExam& exam) {
+  const auto instances = queue_.instancesOf(exam.study_uid);
+  json list = json::array();
+  for (const auto& i : instances)
+    list.push_back({{"sop_instance_uid", i.sop_uid},
+                    {"sha256", i.send_key.empty() ? i.original_key : i.send_key},
+                    {"original_sha256", i.original_key},
+                    {"pixel_sha256", i.pixel_sha256}});
+  const json body = {
+      {"cim", config_.cim},
+      {"study_instance_uid", exam.study_uid},
+      {"prior", exam.prior},
+      {"instance_count", instances.size()},
+      {"instances", list},
+      {"dismissed",
+       {{"reason", exam.dismissal_reason}, {"by", exam.dismissed_by}, {"at", exam.dismissed_at}}}};
+  const int64_t retry_at = nowMs() + backoffMs(exam.manifest_attempts);
+  try {
+    HubResponse r = client_.request("POST", "/api/gateway/manifests",
+                                    {{"Content-Type", "application/json"}}, body.dump());
+    json a = json::parse(r.body, nullptr, false);
+    if (r.status == 200 && a.is_object() && a.value("status", std::string()) == "dismissed") {
+      queue_.markDismissalRecorded(exam.study_uid, nowMs());
+      spdlog::info("The hub recorded the dismissal of exam {}; its files are kept {} more days",
+                   exam.study_uid, config_.retention_days);
+      return;
+    }
+    // Until the hub has recorded it (an older hub does not know dismissals), the files stay.
+    const std::string why =
+        r.status == 200 ? "the hub did not record the dismissal (it may be an older version)"
+                        : hubSentence(r);
+    spdlog::warn("Dismissal of exam {} not recorded by the hub yet: {}", exam.study_uid, why);
+    queue_.markManifestRetry(exam.study_uid, "", retry_at);
+  } catch (const std::exception& e) {
+    spdlog::warn("Dismissal of exam {} not told to the hub yet: {}", exam.study_uid, e.what());
+    queue_.markManifestRetry(exam.study_uid, "", retry_at);
+  }
+}
+
 void Forwarder::purgeExpired() {
   const int64_t before = nowMs() - int64_t{config_.retention_days} * 86400 * 1000;
   for (const auto& exam : queue_.purgeable(before)) {
     const auto keys = queue_.markPurged(exam.study_uid);
     for (const auto& k : keys) blobs_.remove(k);
-    spdlog::info("Exam {} acknowledged on {}: its {} local files were removed after {} days",
-                 exam.study_uid, exam.acknowledged_at, keys.size(), config_.retention_days);
+    if (exam.state == "dismissed")
+      spdlog::info(
+          "Exam {} dismissed on {} (recorded by the hub): its {} local files were removed "
+          "after {} days",
+          exam.study_uid, exam.dismissed_at, keys.size(), config_.retention_days);
+    else
+      spdlog::info("Exam {} acknowledged on {}: its {} local files were removed after {} days",
+                   exam.study_uid, exam.acknowledged_at, keys.size(), config_.retention_days);
   }
 }
 
@@ -358,6 +403,10 @@ void Forwarder::stewardLoop() {
         if (stopping_) break;
         if (!exam.prior && !exam.priors_checked && priors_hook_) priors_hook_(exam);
         sendManifest(exam);
+      }
+      for (const auto& exam : queue_.dismissalsToAnnounce(nowMs())) {
+        if (stopping_) break;
+        announceDismissal(exam);
       }
       if (Clock::now() - last_purge_ > std::chrono::minutes(1) ||
           last_purge_ == Clock::time_point{}) {

@@ -4,7 +4,8 @@
 // to the hub with the resumable protocol (create, then PATCH from the offset the hub confirmed),
 // sharing one bandwidth cap, retrying with exponential backoff and jitter; a steward thread
 // sends the manifest of each stable exam and records the hub's acknowledgement, asks again for
-// what the hub lacks, removes acknowledged exams' files after the retention period, and
+// what the hub lacks, announces exams the technician dismissed, removes acknowledged (or
+// dismissed and recorded) exams' files after the retention period, and
 // publishes the link rate for the status page. Every decision is recorded in GatewayQueue, so
 // a kill -9 at any point resumes where the hub's confirmation left off. Owned by app/Gateway;
 // start()/stop() from one thread, wake() from any.
@@ -54,6 +55,9 @@ class Forwarder {
   // One instance; returns normally whatever the outcome (recorded in the queue).
   void sendOne(QueuedInstance in);
   void sendManifest(const QueuedExam& exam);
+  // Tells the hub an exam was dismissed (a manifest with the dismissal); once the hub has
+  // recorded it, the retention period starts.
+  void announceDismissal(const QueuedExam& exam);
   void purgeExpired();
   void publishStatus();
   int64_t backoffMs(int attempts);

@@ -19,8 +19,10 @@ struct GatewayConfig {
   uint16_t dicom_port = 11113;
   std::string aet = "DUALREAD_GW";
   int dicom_max_associations = 16;
-  // Status page (0 = any free port; -1 in config = none).
+  // Status page (0 = any free port; -1 in config = none), on loopback unless said otherwise: it
+  // has no accounts, and its retry/dismiss decisions are only accepted from loopback anyway.
   int http_port = 8081;
+  std::string http_bind_address = "127.0.0.1";
   // The hub.
   std::string hub_url;                     // http(s)://host:port
   std::filesystem::path credentials_file;  // holds the bearer token (one line)

@@ -5,8 +5,11 @@
 //   PATCH /api/gateway/uploads/{upload} bytes from Upload-Offset (application/offset+octet-stream)
 //   POST  /api/gateway/manifests      announce an exam; acknowledged when all is verified
 //   GET   /api/ledger                 reconciliation ledger per CIM per day
-// Protocol refusals: 400 bad field, 404 unknown upload, 409 offset mismatch (Upload-Offset
+// Protocol refusals: 400 bad field, 403 a gateway acting for another CIM than the one its
+// credentials are bound to (audited), 404 unknown upload, 409 offset mismatch (Upload-Offset
 // gives the hub's) or refused content, 503 hub cannot store now (retry).
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -30,22 +33,6 @@ GatewayReceiver& receiverOf(HubServices& s) {
   return *s.gateway;
 }
 
-json readJsonObject(HttpRequest& req, size_t limit) {
-  const std::string type = req.header("content-type");
-  if (!type.empty() && type.rfind("application/json", 0) != 0)
-    throw HttpError(415, "send the body as application/json");
-  std::string text;
-  char buf[16384];
-  while (size_t n = req.body->read(buf, sizeof buf)) {
-    text.append(buf, n);
-    if (text.size() > limit)
-      throw HttpError(413, "the JSON body is larger than " + std::to_string(limit) + " bytes");
-  }
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw HttpError(400, "the body is not a JSON object");
-  return j;
-}
-
 std::string str(const json& j, const char* key, bool required = true) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
@@ -61,6 +48,27 @@ bool boolean(const json& j, const char* key) {
   if (it == j.end() || it->is_null()) return false;
   if (!it->is_boolean()) throw HttpError(400, std::string("'") + key + "' must be true or false");
   return it->get<bool>();
+}
+
+// A gateway's credentials (its token; a client certificate once mapped to an account) are bound
+// to one CIM: it may only send, announce and resume for that CIM. Administrators and --open
+// act for any. A refusal is audited (who, which CIM it claimed, from where) before the 403.
+void requireOwnCim(HubServices& services, const HttpRequest& req, const std::string& cim,
+                   const char* object_type, const std::string& object_id) {
+  const Principal* p = req.principal.get();
+  if (!p || !isCimBound(p->role) || p->hasCim(cim)) return;
+  std::string bound;
+  for (const auto& c : p->cims) bound += (bound.empty() ? "" : ", ") + c;
+  const std::string why = "these credentials belong to the gateway of " +
+                          (bound.empty() ? std::string("no imaging centre") : bound) +
+                          "; they may not act for imaging centre '" + cim.substr(0, 64) +
+                          "': nothing was stored";
+  auditRead(services, req, "gateway.cim-refused", object_type, object_id, std::nullopt,
+            {{"claimed_cim", cim.substr(0, 64)}, {"bound_cims", p->cims}});
+  spdlog::warn("Refused {} {} from {} ({}): it claimed imaging centre '{}' but is bound to {}",
+               req.method, req.path.substr(0, 120), p->login, req.peer, cim.substr(0, 64),
+               bound.empty() ? "none" : bound);
+  throw HttpError(403, why);
 }
 
 // Translates a protocol refusal.
@@ -121,10 +129,11 @@ void addGatewayRoutes(Router& router, HubServices& services) {
              [&services](HttpRequest& req, ResponseWriter& w) {
                requireKnownParams(req, {});
                auto& rx = receiverOf(services);
-               const json j = readJsonObject(req, 64 << 10);
+               const json j = readJsonBody(req, 64 << 10, true);
                UploadRequest q;
                q.cim = str(j, "cim");
                q.sop_instance_uid = str(j, "sop_instance_uid");
+               requireOwnCim(services, req, q.cim, "gateway-upload", q.sop_instance_uid);
                q.study_instance_uid = str(j, "study_instance_uid");
                auto size = j.find("size");
                if (size == j.end() || !size->is_number_unsigned())
@@ -150,9 +159,12 @@ void addGatewayRoutes(Router& router, HubServices& services) {
              "an upload's state and the offset the hub has made durable",
              [&services](HttpRequest& req, ResponseWriter& w) {
                requireKnownParams(req, {});
+               auto& rx = receiverOf(services);
+               if (auto owner = rx.ledger().upload(req.param("upload")))
+                 requireOwnCim(services, req, owner->cim, "gateway-upload", owner->sop_uid);
                UploadRow r;
                try {
-                 r = receiverOf(services).status(req.param("upload"));
+                 r = rx.status(req.param("upload"));
                } catch (const GatewayProtocolError& e) {
                  rethrow(e);
                }
@@ -163,6 +175,8 @@ void addGatewayRoutes(Router& router, HubServices& services) {
              [&services](HttpRequest& req, ResponseWriter& w) {
                requireKnownParams(req, {});
                auto& rx = receiverOf(services);
+               if (auto owner = rx.ledger().upload(req.param("upload")))
+                 requireOwnCim(services, req, owner->cim, "gateway-upload", owner->sop_uid);
                const std::string type = lower(req.header("content-type"));
                if (type.rfind("application/offset+octet-stream", 0) != 0)
                  throw HttpError(415, "send the bytes as application/offset+octet-stream");
@@ -189,48 +203,63 @@ void addGatewayRoutes(Router& router, HubServices& services) {
                  sendJson(w, 200, uploadJson(r), "application/json", offsetHeaders(r));
                }
              });
-  router.add("POST", "/api/gateway/manifests",
-             "announce an exam's instances; acknowledged once every one is stored and verified",
-             [&services](HttpRequest& req, ResponseWriter& w) {
-               requireKnownParams(req, {});
-               auto& rx = receiverOf(services);
-               const json j = readJsonObject(req, kMaxManifestBody);
-               Manifest m;
-               m.cim = str(j, "cim");
-               m.study_instance_uid = str(j, "study_instance_uid");
-               m.prior = boolean(j, "prior");
-               auto list = j.find("instances");
-               if (list == j.end() || !list->is_array())
-                 throw HttpError(400, "'instances' must be the list of the exam's instances");
-               for (const auto& i : *list) {
-                 if (!i.is_object()) throw HttpError(400, "each instance must be a JSON object");
-                 m.instances.push_back({str(i, "sop_instance_uid"), str(i, "sha256"),
-                                        str(i, "original_sha256"), str(i, "pixel_sha256", false)});
-               }
-               auto count = j.find("instance_count");
-               if (count != j.end() &&
-                   (!count->is_number_unsigned() || count->get<uint64_t>() != m.instances.size()))
-                 throw HttpError(400,
-                                 "'instance_count' does not match the number of instances listed");
-               ManifestOutcome o;
-               try {
-                 o = rx.manifest(m);
-               } catch (const GatewayProtocolError& e) {
-                 rethrow(e);
-               }
-               json refused = json::array();
-               for (const auto& [uid, why] : o.refused)
-                 refused.push_back({{"sop_instance_uid", uid}, {"reason", why}});
-               json body = {{"study_instance_uid", m.study_instance_uid},
-                            {"status", o.acknowledged       ? "acknowledged"
-                                       : !o.refused.empty() ? "refused"
-                                                            : "incomplete"},
-                            {"missing", o.missing},
-                            {"refused", refused},
-                            {"complete", o.complete}};
-               if (o.acknowledged) body["acknowledged_at"] = o.acknowledged_at;
-               sendJson(w, 200, body);
-             });
+  router.add(
+      "POST", "/api/gateway/manifests",
+      "announce an exam's instances; acknowledged once every one is stored and verified",
+      [&services](HttpRequest& req, ResponseWriter& w) {
+        requireKnownParams(req, {});
+        auto& rx = receiverOf(services);
+        const json j = readJsonBody(req, kMaxManifestBody, true);
+        Manifest m;
+        m.cim = str(j, "cim");
+        m.study_instance_uid = str(j, "study_instance_uid");
+        requireOwnCim(services, req, m.cim, "gateway-manifest", m.study_instance_uid);
+        m.prior = boolean(j, "prior");
+        if (auto d = j.find("dismissed"); d != j.end() && !d->is_null()) {
+          if (!d->is_object())
+            throw HttpError(400, "'dismissed' must be an object with the reason, who and when");
+          m.dismissal = Dismissal{str(*d, "reason"), str(*d, "by", false), str(*d, "at", false)};
+        }
+        auto list = j.find("instances");
+        if (list == j.end() || !list->is_array())
+          throw HttpError(400, "'instances' must be the list of the exam's instances");
+        for (const auto& i : *list) {
+          if (!i.is_object()) throw HttpError(400, "each instance must be a JSON object");
+          m.instances.push_back({str(i, "sop_instance_uid"), str(i, "sha256"),
+                                 str(i, "original_sha256"), str(i, "pixel_sha256", false)});
+        }
+        auto count = j.find("instance_count");
+        if (count != j.end() &&
+            (!count->is_number_unsigned() || count->get<uint64_t>() != m.instances.size()))
+          throw HttpError(400, "'instance_count' does not match the number of instances listed");
+        ManifestOutcome o;
+        try {
+          o = rx.manifest(m);
+        } catch (const GatewayProtocolError& e) {
+          rethrow(e);
+        }
+        json refused = json::array();
+        for (const auto& [uid, why] : o.refused)
+          refused.push_back({{"sop_instance_uid", uid}, {"reason", why}});
+        if (o.dismissed)
+          auditRead(services, req, "gateway.exam-dismissed", "exam", m.study_instance_uid,
+                    womanOfStudy(services, m.study_instance_uid),
+                    {{"cim", m.cim},
+                     {"reason", m.dismissal->reason},
+                     {"by", m.dismissal->by},
+                     {"at", m.dismissal->at},
+                     {"images_missing", o.missing.size() + o.refused.size()}});
+        json body = {{"study_instance_uid", m.study_instance_uid},
+                     {"status", o.dismissed          ? "dismissed"
+                                : o.acknowledged     ? "acknowledged"
+                                : !o.refused.empty() ? "refused"
+                                                     : "incomplete"},
+                     {"missing", o.missing},
+                     {"refused", refused},
+                     {"complete", o.complete}};
+        if (o.acknowledged) body["acknowledged_at"] = o.acknowledged_at;
+        sendJson(w, 200, body);
+      });
   router.add("GET", "/api/ledger",
              "reconciliation ledger per CIM per day: announced, received, acknowledged, complete",
              [&services](HttpRequest& req, ResponseWriter& w) {
@@ -254,18 +283,25 @@ void addGatewayRoutes(Router& router, HubServices& services) {
                               {"refused_instances", d.refused_instances},
                               {"acknowledged_exams", d.acknowledged_exams},
                               {"complete_exams", d.complete_exams},
+                              {"dismissed_exams", d.dismissed_exams},
                               {"received_bytes", d.received_bytes}};
                  if (!day.empty()) {
                    json exams = json::array();
-                   for (const auto& e : rx.ledger().exams(d.cim, d.day))
-                     exams.push_back({{"study_instance_uid", e.study_uid},
-                                      {"state", e.state},
-                                      {"instance_count", e.instance_count},
-                                      {"prior", e.prior},
-                                      {"announced_at", e.announced_at},
-                                      {"acknowledged_at", e.acknowledged_at},
-                                      {"complete", e.complete},
-                                      {"missing_count", e.missing_count}});
+                   for (const auto& e : rx.ledger().exams(d.cim, d.day)) {
+                     json x = {{"study_instance_uid", e.study_uid},
+                               {"state", e.state},
+                               {"instance_count", e.instance_count},
+                               {"prior", e.prior},
+                               {"announced_at", e.announced_at},
+                               {"acknowledged_at", e.acknowledged_at},
+                               {"complete", e.complete},
+                               {"missing_count", e.missing_count}};
+                     if (e.state == "dismissed")
+                       x["dismissal"] = {{"reason", e.dismissed_reason},
+                                         {"by", e.dismissed_by},
+                                         {"at", e.dismissed_at}};
+                     exams.push_back(std::move(x));
+                   }
                    line["exams"] = exams;
                  }
                  days.push_back(line);

@@ -255,7 +255,11 @@ std::string joinModalities(const std::string& existing, const std::string& add) 
   return existing.empty() ? add : existing + "\\" + add;
 }
 
-int64_t clampLimit(int64_t limit, int64_t max) { return limit <= 0 || limit > max ? max : limit; }
+// Binds a page's LIMIT and OFFSET at parameters `at` and `at + 1`: a missing, negative or too
+// large limit becomes `max`, a negative offset 0.
+void bindPage(SqliteStmt& st, int at, int64_t limit, int64_t offset, int64_t max) {
+  st.bind(at, limit <= 0 || limit > max ? max : limit).bind(at + 1, std::max<int64_t>(0, offset));
+}
 
 }  // namespace
 
@@ -727,7 +731,7 @@ std::vector<StudyRow> ArchiveIndex::findStudies(const StudyQuery& q) {
   auto db = reader();
   auto st = db->prepare(sql);
   int i = w.bindAll(st);
-  st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  bindPage(st, i, q.limit, q.offset, 100000);
   std::vector<StudyRow> out;
   while (st.step()) out.push_back(readStudy(st));
   return out;
@@ -739,7 +743,7 @@ std::string ArchiveIndex::explainStudies(const StudyQuery& q) {
   auto db = reader();
   auto st = db->prepare(sql);
   int i = w.bindAll(st);
-  st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  bindPage(st, i, q.limit, q.offset, 100000);
   std::string plan;
   while (st.step()) plan += st.text(3) + "\n";
   return plan;
@@ -759,7 +763,7 @@ std::vector<SeriesRow> ArchiveIndex::findSeries(const SeriesQuery& q) {
       "studies s ON s.id = se.study_ref JOIN patients p ON p.id = s.patient_ref" +
       w.sql + " ORDER BY se.id LIMIT ? OFFSET ?");
   int i = w.bindAll(st);
-  st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  bindPage(st, i, q.limit, q.offset, 100000);
   std::vector<SeriesRow> out;
   while (st.step()) {
     SeriesRow r;
@@ -791,7 +795,7 @@ std::vector<InstanceRow> ArchiveIndex::findInstances(const InstanceQuery& q) {
                         "ON s.id = se.study_ref JOIN patients p ON p.id = s.patient_ref" +
                         w.sql + " ORDER BY i.id LIMIT ? OFFSET ?");
   int i = w.bindAll(st);
-  st.bind(i, clampLimit(q.limit, 1000000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  bindPage(st, i, q.limit, q.offset, 1000000);
   std::vector<InstanceRow> out;
   while (st.step()) out.push_back(readInstance(st));
   return out;
@@ -810,7 +814,7 @@ std::vector<PatientRow> ArchiveIndex::findPatients(const PatientQuery& q) {
       "FROM patients p" +
       w.sql + " ORDER BY p.id LIMIT ? OFFSET ?");
   int i = w.bindAll(st);
-  st.bind(i, clampLimit(q.limit, 100000)).bind(i + 1, std::max<int64_t>(0, q.offset));
+  bindPage(st, i, q.limit, q.offset, 100000);
   std::vector<PatientRow> out;
   while (st.step()) {
     PatientRow r;
@@ -850,7 +854,7 @@ std::vector<StudyRow> ArchiveIndex::listExamsByStatus(const std::string& status,
   auto st = db->prepare(sql);
   int i = 1;
   if (!status.empty()) st.bind(i++, status);
-  st.bind(i, clampLimit(limit, 10000)).bind(i + 1, std::max<int64_t>(0, offset));
+  bindPage(st, i, limit, offset, 10000);
   std::vector<StudyRow> out;
   while (st.step()) out.push_back(readStudy(st));
   return out;
@@ -913,7 +917,7 @@ std::vector<QuarantineRow> ArchiveIndex::listQuarantine(int64_t limit, int64_t o
   auto st = db->prepare(
       "SELECT id, sop_uid, study_uid, reason, blob_key, size, sha256, source, received_at FROM "
       "quarantine ORDER BY id DESC LIMIT ? OFFSET ?");
-  st.bind(1, clampLimit(limit, 10000)).bind(2, std::max<int64_t>(0, offset));
+  bindPage(st, 1, limit, offset, 10000);
   std::vector<QuarantineRow> out;
   while (st.step()) {
     out.push_back({st.integer(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5),

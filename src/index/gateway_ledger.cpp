@@ -5,7 +5,7 @@
 namespace dualread {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Append, never edit.
 const char* const kLedgerMigrations[] = {
@@ -44,6 +44,14 @@ CREATE TABLE ledger_exams(
   PRIMARY KEY(cim, study_uid));
 CREATE INDEX ledger_exams_day ON ledger_exams(cim, day);
 )sql",
+    // v2: exams the centre dismissed (with why, who, when); finding the upload a stored file
+    // came from, to tell a lossless copy of an object from a conflicting one.
+    R"sql(
+ALTER TABLE ledger_exams ADD COLUMN dismissed_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE ledger_exams ADD COLUMN dismissed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE ledger_exams ADD COLUMN dismissed_at TEXT NOT NULL DEFAULT '';
+CREATE INDEX ledger_uploads_sha256 ON ledger_uploads(sha256);
+)sql",
 };
 
 constexpr const char* kUploadColumns =
@@ -73,7 +81,7 @@ UploadRow uploadFrom(SqliteStmt& st) {
 
 constexpr const char* kExamColumns =
     "cim, study_uid, day, announced_at, instance_count, prior, state, acknowledged_at, complete, "
-    "missing_count";
+    "missing_count, dismissed_reason, dismissed_by, dismissed_at";
 
 LedgerExamRow examFrom(SqliteStmt& st) {
   LedgerExamRow r;
@@ -87,6 +95,9 @@ LedgerExamRow examFrom(SqliteStmt& st) {
   r.acknowledged_at = st.text(7);
   r.complete = st.integer(8) != 0;
   r.missing_count = st.integer(9);
+  r.dismissed_reason = st.text(10);
+  r.dismissed_by = st.text(11);
+  r.dismissed_at = st.text(12);
   return r;
 }
 
@@ -120,7 +131,7 @@ int GatewayLedger::schemaVersion() {
   return st.step() ? std::stoi(st.text(0)) : 0;
 }
 
-UploadRow GatewayLedger::createUpload(const UploadRow& row) {
+UploadRow GatewayLedger::createUpload(const UploadRow& row, bool* inserted) {
   std::lock_guard lk(mu_);
   SqliteTransaction tx(*db_);
   db_->prepare(
@@ -140,6 +151,7 @@ UploadRow GatewayLedger::createUpload(const UploadRow& row) {
       .bind(11, row.created_at)
       .bind(12, row.day)
       .step();
+  if (inserted) *inserted = db_->changes() > 0;
   auto st = db_->prepare(std::string("SELECT ") + kUploadColumns +
                          " FROM ledger_uploads WHERE upload_id = ?");
   st.bind(1, row.upload_id);
@@ -180,17 +192,32 @@ void GatewayLedger::finishUpload(const std::string& upload_id, const std::string
       .step();
 }
 
+std::optional<std::string> GatewayLedger::originalOf(const std::string& sha256) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "SELECT original_sha256 FROM ledger_uploads WHERE sha256 = ? AND state <> 'refused' "
+      "LIMIT 1");
+  st.bind(1, sha256);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
 void GatewayLedger::recordManifest(const LedgerExamRow& row) {
   std::lock_guard lk(mu_);
   db_->prepare(
          "INSERT INTO ledger_exams(cim, study_uid, day, announced_at, instance_count, prior, "
-         "state, acknowledged_at, complete, missing_count) VALUES(?,?,?,?,?,?,?,?,?,?) "
+         "state, acknowledged_at, complete, missing_count, dismissed_reason, dismissed_by, "
+         "dismissed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
          "ON CONFLICT(cim, study_uid) DO UPDATE SET instance_count = excluded.instance_count, "
          "prior = excluded.prior, state = excluded.state, "
          "acknowledged_at = CASE WHEN excluded.state = 'acknowledged' AND "
          "ledger_exams.acknowledged_at <> '' AND ledger_exams.state = 'acknowledged' "
          "THEN ledger_exams.acknowledged_at ELSE excluded.acknowledged_at END, "
-         "complete = excluded.complete, missing_count = excluded.missing_count")
+         "complete = excluded.complete, missing_count = excluded.missing_count, "
+         "dismissed_reason = excluded.dismissed_reason, dismissed_by = excluded.dismissed_by, "
+         "dismissed_at = CASE WHEN excluded.state = 'dismissed' AND ledger_exams.state = "
+         "'dismissed' AND ledger_exams.dismissed_at <> '' THEN ledger_exams.dismissed_at "
+         "ELSE excluded.dismissed_at END")
       .bind(1, row.cim)
       .bind(2, row.study_uid)
       .bind(3, row.day)
@@ -201,7 +228,21 @@ void GatewayLedger::recordManifest(const LedgerExamRow& row) {
       .bind(8, row.acknowledged_at)
       .bind(9, static_cast<int64_t>(row.complete ? 1 : 0))
       .bind(10, row.missing_count)
+      .bind(11, row.dismissed_reason)
+      .bind(12, row.dismissed_by)
+      .bind(13, row.dismissed_at)
       .step();
+}
+
+bool GatewayLedger::reopenDismissed(const std::string& cim, const std::string& study_uid) {
+  std::lock_guard lk(mu_);
+  db_->prepare(
+         "UPDATE ledger_exams SET state = 'announced', dismissed_reason = '', dismissed_by = '', "
+         "dismissed_at = '' WHERE cim = ? AND study_uid = ? AND state = 'dismissed'")
+      .bind(1, cim)
+      .bind(2, study_uid)
+      .step();
+  return db_->changes() > 0;
 }
 
 std::optional<LedgerExamRow> GatewayLedger::exam(const std::string& cim,
@@ -232,7 +273,9 @@ SELECT d.cim, d.day,
   (SELECT count(*) FROM ledger_exams e WHERE e.cim = d.cim AND e.day = d.day
      AND e.state = 'acknowledged' AND e.complete = 1),
   (SELECT coalesce(sum(size), 0) FROM ledger_uploads u WHERE u.cim = d.cim AND u.day = d.day
-     AND u.state = 'stored')
+     AND u.state = 'stored'),
+  (SELECT count(*) FROM ledger_exams e WHERE e.cim = d.cim AND e.day = d.day
+     AND e.state = 'dismissed')
 FROM days d
 WHERE (?1 = '' OR d.cim = ?1) AND (?2 = '' OR d.day >= ?2) AND (?3 = '' OR d.day <= ?3)
 ORDER BY d.day DESC, d.cim)sql");
@@ -249,6 +292,7 @@ ORDER BY d.day DESC, d.cim)sql");
     d.acknowledged_exams = st.integer(6);
     d.complete_exams = st.integer(7);
     d.received_bytes = static_cast<uint64_t>(st.integer(8));
+    d.dismissed_exams = st.integer(9);
     out.push_back(std::move(d));
   }
   return out;

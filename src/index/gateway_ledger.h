@@ -13,7 +13,8 @@
 //     pixel_sha256, transfer_syntax, prior, offset, state 'receiving'|'stored'|'refused',
 //     reason, created_at, day, stored_at)
 //   ledger_exams(cim, study_uid, PK(cim, study_uid), day, announced_at, instance_count, prior,
-//     state 'announced'|'acknowledged', acknowledged_at, complete, missing_count)
+//     state 'announced'|'acknowledged'|'dismissed', acknowledged_at, complete, missing_count,
+//     dismissed_reason, dismissed_by, dismissed_at)
 
 #include <cstdint>
 #include <memory>
@@ -52,10 +53,14 @@ struct LedgerExamRow {
   std::string announced_at;
   int64_t instance_count = 0;
   bool prior = false;
-  std::string state;  // announced, acknowledged
+  std::string state;  // announced, acknowledged, dismissed (the centre gave the exam up)
   std::string acknowledged_at;
   bool complete = false;  // the hub's exam assessment found every required view
   int64_t missing_count = 0;
+  // state 'dismissed': why, who at the centre, when (the gateway's time of the decision).
+  std::string dismissed_reason;
+  std::string dismissed_by;
+  std::string dismissed_at;
 };
 
 // One line of the reconciliation ledger: one CIM, one day.
@@ -68,6 +73,7 @@ struct LedgerDay {
   int64_t refused_instances = 0;    // instances the archive refused (conflict, invalid)
   int64_t acknowledged_exams = 0;   // manifests acknowledged
   int64_t complete_exams = 0;       // acknowledged exams with every required view
+  int64_t dismissed_exams = 0;      // exams the centre gave up on (reason in the exam rows)
   uint64_t received_bytes = 0;
 };
 
@@ -78,16 +84,24 @@ class GatewayLedger {
 
   int schemaVersion();
 
-  // Inserts `row` unless an upload with its id exists; returns the stored row either way.
-  UploadRow createUpload(const UploadRow& row);
+  // Inserts `row` unless an upload with its id exists; returns the stored row either way
+  // (`inserted`, when given, tells which).
+  UploadRow createUpload(const UploadRow& row, bool* inserted = nullptr);
   std::optional<UploadRow> upload(const std::string& upload_id);
   void setOffset(const std::string& upload_id, uint64_t offset);
   void finishUpload(const std::string& upload_id, const std::string& state,
                     const std::string& reason, const std::string& at);
 
+  // The original_sha256 of a (not refused) upload whose sent bytes have this SHA-256: the
+  // digest of the object a stored file is a lossless copy of. nullopt when no upload sent it.
+  std::optional<std::string> originalOf(const std::string& sha256);
+
   // Records a manifest (first announcement keeps its day) and its current outcome.
   void recordManifest(const LedgerExamRow& row);
   std::optional<LedgerExamRow> exam(const std::string& cim, const std::string& study_uid);
+  // A dismissed exam becomes announced again (the centre sends it again); true if it was
+  // dismissed.
+  bool reopenDismissed(const std::string& cim, const std::string& study_uid);
 
   // The ledger, newest day first; empty `cim` = every CIM; days inclusive (YYYY-MM-DD, empty =
   // open).

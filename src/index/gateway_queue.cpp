@@ -5,7 +5,7 @@
 namespace dualread {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Append, never edit.
 const char* const kQueueMigrations[] = {
@@ -51,6 +51,24 @@ CREATE TABLE gw_exams(
 CREATE INDEX gw_exams_state ON gw_exams(state, last_received_ms);
 CREATE TABLE gw_status(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+    // v2: the technician's decisions on exams in error (retry, dismiss) and their journal.
+    R"sql(
+ALTER TABLE gw_exams ADD COLUMN dismissed_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_exams ADD COLUMN dismissed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_exams ADD COLUMN dismissal_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_exams ADD COLUMN dismissal_recorded_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE gw_journal(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  study_uid TEXT NOT NULL,
+  action TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  by TEXT NOT NULL,
+  source TEXT NOT NULL,
+  previous_state TEXT NOT NULL,
+  previous_reason TEXT NOT NULL);
+CREATE INDEX gw_journal_study ON gw_journal(study_uid, id);
+)sql",
 };
 
 constexpr const char* kInstanceColumns =
@@ -87,7 +105,8 @@ constexpr const char* kExamColumns =
     "e.study_uid, e.patient_id, e.state, e.reason, e.first_received_at, e.last_received_ms, "
     "e.manifest_attempts, e.next_manifest_ms, e.acknowledged_at, e.acknowledged_ms, e.prior, "
     "e.purged, e.priors_checked, "
-    "(SELECT count(*) FROM gw_instances i WHERE i.study_uid = e.study_uid)";
+    "(SELECT count(*) FROM gw_instances i WHERE i.study_uid = e.study_uid), "
+    "e.dismissed_at, e.dismissed_by, e.dismissal_reason, e.dismissal_recorded_ms";
 
 QueuedExam examFrom(SqliteStmt& st) {
   QueuedExam r;
@@ -105,7 +124,43 @@ QueuedExam examFrom(SqliteStmt& st) {
   r.purged = st.integer(11) != 0;
   r.priors_checked = st.integer(12) != 0;
   r.instances = st.integer(13);
+  r.dismissed_at = st.text(14);
+  r.dismissed_by = st.text(15);
+  r.dismissal_reason = st.text(16);
+  r.dismissal_recorded_ms = st.integer(17);
   return r;
+}
+
+constexpr const char* kJournalColumns =
+    "id, at, study_uid, action, reason, by, source, previous_state, previous_reason";
+
+JournalEntry journalFrom(SqliteStmt& st) {
+  JournalEntry j;
+  j.id = st.integer(0);
+  j.at = st.text(1);
+  j.study_uid = st.text(2);
+  j.action = st.text(3);
+  j.reason = st.text(4);
+  j.by = st.text(5);
+  j.source = st.text(6);
+  j.previous_state = st.text(7);
+  j.previous_reason = st.text(8);
+  return j;
+}
+
+void insertJournal(SqliteDb& db, const JournalEntry& j) {
+  db.prepare(
+        "INSERT INTO gw_journal(at, study_uid, action, reason, by, source, previous_state, "
+        "previous_reason) VALUES(?,?,?,?,?,?,?,?)")
+      .bind(1, j.at)
+      .bind(2, j.study_uid)
+      .bind(3, j.action)
+      .bind(4, j.reason)
+      .bind(5, j.by)
+      .bind(6, j.source)
+      .bind(7, j.previous_state)
+      .bind(8, j.previous_reason)
+      .step();
 }
 
 // The exam's state from its instances, unless acknowledged or in error.
@@ -118,7 +173,7 @@ UPDATE gw_exams SET state = CASE
     THEN CASE WHEN EXISTS(SELECT 1 FROM gw_instances WHERE study_uid = ?1 AND state = 'sent')
               THEN 'sending' ELSE 'queued' END
   ELSE 'sent' END
-WHERE study_uid = ?1 AND state NOT IN ('acknowledged', 'error'))sql")
+WHERE study_uid = ?1 AND state NOT IN ('acknowledged', 'error', 'dismissed'))sql")
       .bind(1, study_uid)
       .step();
 }
@@ -237,6 +292,8 @@ std::optional<QueuedInstance> GatewayQueue::claimNextToSend(int64_t now_ms) {
   // Oldest exam first, so that whole exams arrive early rather than all exams partly.
   auto st = db_->prepare(std::string("SELECT ") + kInstanceColumns +
                          " FROM gw_instances WHERE state = 'ready' AND next_attempt_ms <= ? "
+                         "AND NOT EXISTS(SELECT 1 FROM gw_exams e WHERE e.study_uid = "
+                         "gw_instances.study_uid AND e.state = 'dismissed') "
                          "ORDER BY prior, next_attempt_ms, rowid LIMIT 1");
   st.bind(1, now_ms);
   if (!st.step()) return std::nullopt;
@@ -308,7 +365,9 @@ void GatewayQueue::markInstanceError(const std::string& sop_uid, const std::stri
       .bind(1, reason)
       .bind(2, sop_uid)
       .step();
-  db_->prepare("UPDATE gw_exams SET state = 'error', reason = ? WHERE study_uid = ?")
+  db_->prepare(
+         "UPDATE gw_exams SET state = 'error', reason = ? WHERE study_uid = ? AND state <> "
+         "'dismissed'")
       .bind(1, "image " + sop_uid + " refused by the hub: " + reason)
       .bind(2, study)
       .step();
@@ -352,8 +411,9 @@ void GatewayQueue::markManifestRetry(const std::string& study_uid, const std::st
                                      int64_t next_ms) {
   std::lock_guard lk(mu_);
   db_->prepare(
-         "UPDATE gw_exams SET manifest_attempts = manifest_attempts + 1, reason = ?, "
-         "next_manifest_ms = ? WHERE study_uid = ?")
+         "UPDATE gw_exams SET manifest_attempts = manifest_attempts + 1, "
+         "reason = CASE WHEN ?1 = '' THEN reason ELSE ?1 END, next_manifest_ms = ?2 "
+         "WHERE study_uid = ?3")
       .bind(1, reason)
       .bind(2, next_ms)
       .bind(3, study_uid)
@@ -389,8 +449,10 @@ void GatewayQueue::markExamError(const std::string& study_uid, const std::string
 std::vector<QueuedExam> GatewayQueue::purgeable(int64_t before_ms) {
   std::lock_guard lk(mu_);
   auto st = db_->prepare(std::string("SELECT ") + kExamColumns +
-                         " FROM gw_exams e WHERE e.state = 'acknowledged' AND e.purged = 0 AND "
-                         "e.acknowledged_ms <= ? ORDER BY e.acknowledged_ms LIMIT 200");
+                         " FROM gw_exams e WHERE e.purged = 0 AND ((e.state = 'acknowledged' "
+                         "AND e.acknowledged_ms <= ?1) OR (e.state = 'dismissed' AND "
+                         "e.dismissal_recorded_ms > 0 AND e.dismissal_recorded_ms <= ?1)) "
+                         "ORDER BY e.acknowledged_ms LIMIT 200");
   st.bind(1, before_ms);
   std::vector<QueuedExam> out;
   while (st.step()) out.push_back(examFrom(st));
@@ -506,6 +568,7 @@ GatewayTotals GatewayQueue::totals() {
       if (s == "sent") t.exams_sent = n;
       if (s == "acknowledged") t.exams_acknowledged = n;
       if (s == "error") t.exams_error = n;
+      if (s == "dismissed") t.exams_dismissed = n;
     }
   }
   {
@@ -513,6 +576,120 @@ GatewayTotals GatewayQueue::totals() {
     if (st.step()) t.last_acknowledged_at = st.text(0);
   }
   return t;
+}
+
+ExamActionOutcome GatewayQueue::retryExam(const JournalEntry& entry) {
+  std::lock_guard lk(mu_);
+  SqliteTransaction tx(*db_);
+  ExamActionOutcome out;
+  {
+    auto st = db_->prepare("SELECT state, reason, purged FROM gw_exams WHERE study_uid = ?");
+    st.bind(1, entry.study_uid);
+    if (!st.step()) return out;  // kNoSuchExam
+    out.previous_state = st.text(0);
+    out.previous_reason = st.text(1);
+    if (out.previous_state != "error" && out.previous_state != "dismissed") {
+      out.status = ExamActionStatus::kWrongState;
+      return out;
+    }
+    if (st.integer(2) != 0) {
+      out.status = ExamActionStatus::kFilesRemoved;
+      return out;
+    }
+  }
+  // Refused images go back to the senders (never-prepared ones to the preparer); the hub looks
+  // at them afresh.
+  db_->prepare(
+         "UPDATE gw_instances SET state = CASE WHEN send_key = '' THEN 'received' ELSE 'ready' "
+         "END, upload_id = '', confirmed_offset = 0, attempts = 0, next_attempt_ms = 0, "
+         "last_error = '' WHERE study_uid = ? AND state = 'error'")
+      .bind(1, entry.study_uid)
+      .step();
+  out.instances = db_->changes();
+  db_->prepare(
+         "UPDATE gw_exams SET state = 'queued', reason = '', manifest_attempts = 0, "
+         "next_manifest_ms = 0, dismissed_at = '', dismissed_by = '', dismissal_reason = '', "
+         "dismissal_recorded_ms = 0 WHERE study_uid = ?")
+      .bind(1, entry.study_uid)
+      .step();
+  refreshExamState(*db_, entry.study_uid);
+  JournalEntry j = entry;
+  j.action = "retry";
+  j.previous_state = out.previous_state;
+  j.previous_reason = out.previous_reason;
+  insertJournal(*db_, j);
+  tx.commit();
+  out.status = ExamActionStatus::kDone;
+  return out;
+}
+
+ExamActionOutcome GatewayQueue::dismissExam(const JournalEntry& entry) {
+  std::lock_guard lk(mu_);
+  SqliteTransaction tx(*db_);
+  ExamActionOutcome out;
+  {
+    auto st = db_->prepare("SELECT state, reason FROM gw_exams WHERE study_uid = ?");
+    st.bind(1, entry.study_uid);
+    if (!st.step()) return out;  // kNoSuchExam
+    out.previous_state = st.text(0);
+    out.previous_reason = st.text(1);
+    if (out.previous_state != "error") {
+      out.status = ExamActionStatus::kWrongState;
+      return out;
+    }
+  }
+  // The files stay: they are removed by the retention rule, counted from the moment the hub
+  // has recorded the dismissal (dismissal_recorded_ms).
+  db_->prepare(
+         "UPDATE gw_exams SET state = 'dismissed', dismissed_at = ?, dismissed_by = ?, "
+         "dismissal_reason = ?, dismissal_recorded_ms = 0, manifest_attempts = 0, "
+         "next_manifest_ms = 0 WHERE study_uid = ?")
+      .bind(1, entry.at)
+      .bind(2, entry.by)
+      .bind(3, entry.reason)
+      .bind(4, entry.study_uid)
+      .step();
+  JournalEntry j = entry;
+  j.action = "dismiss";
+  j.previous_state = out.previous_state;
+  j.previous_reason = out.previous_reason;
+  insertJournal(*db_, j);
+  tx.commit();
+  out.status = ExamActionStatus::kDone;
+  return out;
+}
+
+std::vector<QueuedExam> GatewayQueue::dismissalsToAnnounce(int64_t now_ms) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(std::string("SELECT ") + kExamColumns +
+                         " FROM gw_exams e WHERE e.state = 'dismissed' AND "
+                         "e.dismissal_recorded_ms = 0 AND e.next_manifest_ms <= ? "
+                         "ORDER BY e.dismissed_at LIMIT 50");
+  st.bind(1, now_ms);
+  std::vector<QueuedExam> out;
+  while (st.step()) out.push_back(examFrom(st));
+  return out;
+}
+
+void GatewayQueue::markDismissalRecorded(const std::string& study_uid, int64_t at_ms) {
+  std::lock_guard lk(mu_);
+  db_->prepare(
+         "UPDATE gw_exams SET dismissal_recorded_ms = ? WHERE study_uid = ? AND state = "
+         "'dismissed'")
+      .bind(1, at_ms)
+      .bind(2, study_uid)
+      .step();
+}
+
+std::vector<JournalEntry> GatewayQueue::journal(const std::string& study_uid, int limit) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(std::string("SELECT ") + kJournalColumns +
+                         " FROM gw_journal WHERE (?1 = '' OR study_uid = ?1) ORDER BY id DESC "
+                         "LIMIT ?2");
+  st.bind(1, study_uid).bind(2, static_cast<int64_t>(limit));
+  std::vector<JournalEntry> out;
+  while (st.step()) out.push_back(journalFrom(st));
+  return out;
 }
 
 void GatewayQueue::setStatus(const std::string& key, const std::string& value) {

@@ -10,6 +10,11 @@
 // Instance states: received (not yet prepared for the link), ready (prepared: JPEG-LS copy and
 // pixel hash), sending (a stream holds it; back to ready at start-up), sent (the hub stored
 // and verified it), error (the hub refused it; reason kept).
+//
+// Exam states: queued, sending, sent (manifest due or sent), acknowledged, error (reason kept),
+// dismissed (the centre's technician gave it up; nothing more is sent, the hub is told, the
+// files are kept until the retention period after the hub recorded the dismissal). Every
+// technician's decision (retry, dismiss) is kept in the journal (gw_journal) with its reason.
 
 #include <cstdint>
 #include <memory>
@@ -60,6 +65,38 @@ struct QueuedExam {
   bool purged = false;
   bool priors_checked = false;
   int64_t instances = 0;
+  // Dismissed exams: when, by whom and why; when the hub recorded it (0 = not yet).
+  std::string dismissed_at;
+  std::string dismissed_by;
+  std::string dismissal_reason;
+  int64_t dismissal_recorded_ms = 0;
+};
+
+// One technician's decision on an exam, as kept in the journal.
+struct JournalEntry {
+  int64_t id = 0;
+  std::string at;         // ISO 8601 UTC
+  std::string study_uid;  // the exam
+  std::string action;     // retry, dismiss
+  std::string reason;     // in the technician's words
+  std::string by;         // who
+  std::string source;     // "command line (user)", "status page (127.0.0.1)"
+  std::string previous_state;
+  std::string previous_reason;
+};
+
+enum class ExamActionStatus {
+  kNoSuchExam,
+  kWrongState,    // retry: only error or dismissed; dismiss: only error
+  kFilesRemoved,  // retry of a dismissed exam whose files the retention already removed
+  kDone,
+};
+
+struct ExamActionOutcome {
+  ExamActionStatus status = ExamActionStatus::kNoSuchExam;
+  std::string previous_state;
+  std::string previous_reason;
+  int instances = 0;  // retry: images sent again
 };
 
 struct GatewayTotals {
@@ -67,7 +104,7 @@ struct GatewayTotals {
   int64_t instances_sent = 0;
   int64_t instances_error = 0;
   int64_t exams_queued = 0, exams_sending = 0, exams_sent = 0, exams_acknowledged = 0,
-          exams_error = 0;
+          exams_error = 0, exams_dismissed = 0;
   uint64_t bytes_waiting = 0;  // still to send
   std::string last_acknowledged_at;
 };
@@ -90,7 +127,8 @@ class GatewayQueue {
   std::optional<QueuedInstance> nextToPrepare();
   void markPrepared(const std::string& sop_uid, const std::string& pixel_sha256,
                     const std::string& send_key, uint64_t send_size, const std::string& send_ts);
-  // Takes the next ready instance whose retry time has come (state -> sending, exam -> sending).
+  // Takes the next ready instance whose retry time has come (state -> sending, exam -> sending);
+  // never one of a dismissed exam.
   std::optional<QueuedInstance> claimNextToSend(int64_t now_ms);
   void setUpload(const std::string& sop_uid, const std::string& upload_id, uint64_t offset);
   void markSent(const std::string& sop_uid, const std::string& at);
@@ -104,13 +142,28 @@ class GatewayQueue {
   std::vector<QueuedExam> examsDueForManifest(int64_t now_ms, int64_t quiet_ms);
   std::vector<QueuedInstance> instancesOf(const std::string& study_uid);
   void markAcknowledged(const std::string& study_uid, const std::string& at, int64_t at_ms);
+  // The manifest is sent again at `next_ms`; a non-empty `reason` replaces the exam's.
   void markManifestRetry(const std::string& study_uid, const std::string& reason, int64_t next_ms);
   // The hub lacks these instances: send them again.
   void resend(const std::vector<std::string>& sop_uids);
   void markExamError(const std::string& study_uid, const std::string& reason);
 
-  // Acknowledged exams older than `before_ms`, files not yet removed.
+  // Exams acknowledged, or dismissed with the dismissal recorded by the hub, at or before
+  // `before_ms`, files not yet removed.
   std::vector<QueuedExam> purgeable(int64_t before_ms);
+
+  // The technician retries an exam in error (or a dismissed one whose files are still there):
+  // its refused images are sent again, its manifest follows; `entry` (at, study_uid, reason,
+  // by, source) goes to the journal. Nothing changes unless the outcome is kDone.
+  ExamActionOutcome retryExam(const JournalEntry& entry);
+  // The technician dismisses an exam in error: nothing more is sent, the hub is told (see
+  // dismissalsToAnnounce); journalled like retryExam.
+  ExamActionOutcome dismissExam(const JournalEntry& entry);
+  // Dismissed exams the hub has not recorded yet, whose next announcement is due.
+  std::vector<QueuedExam> dismissalsToAnnounce(int64_t now_ms);
+  void markDismissalRecorded(const std::string& study_uid, int64_t at_ms);
+  // The journal, newest first: of one exam, or of all when `study_uid` is empty.
+  std::vector<JournalEntry> journal(const std::string& study_uid, int limit);
   // Marks the exam purged; returns the blob keys no remaining (unpurged) instance uses.
   std::vector<std::string> markPurged(const std::string& study_uid);
 

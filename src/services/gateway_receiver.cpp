@@ -129,17 +129,81 @@ UploadRow GatewayReceiver::create(const UploadRequest& q) {
   row.created_at = nowIso();
   row.day = today();
   try {
-    UploadRow out = ledger_.createUpload(row);
+    bool fresh = false;
+    UploadRow out = ledger_.createUpload(row, &fresh);
     if (out.size != q.size || out.original_sha256 != q.original_sha256 ||
         out.pixel_sha256 != q.pixel_sha256)
       throw GatewayProtocolError(Kind::kConflict,
                                  "an upload of these bytes exists with another size or hashes");
+    const bool sent_again = out.state == "refused";
+    if (sent_again) {
+      // Sent again after a refusal: the centre retries the exam once the cause is settled.
+      ledger_.finishUpload(out.upload_id, "receiving", "", "");
+      forget(out.upload_id);
+      spdlog::info(
+          "Image {} from the gateway of {} is sent again after a refusal ({}): examined "
+          "afresh",
+          out.sop_uid, out.cim, out.reason);
+      out.state = "receiving";
+      out.reason.clear();
+      out.offset = 0;
+    }
+    // A new image of a dismissed exam, or a refused one sent again: the centre took the exam
+    // up again (an upload merely resumed is not news).
+    if ((fresh || sent_again) && ledger_.reopenDismissed(out.cim, out.study_uid))
+      spdlog::info("Exam {} from {} is sent again after its dismissal: announced again",
+                   out.study_uid, out.cim);
+    if (out.state == "receiving") settleIfHeld(out);
     return out;
   } catch (const IndexError& e) {
     spdlog::error("Could not record an upload from {}: {}", q.cim, e.what());
     throw GatewayProtocolError(Kind::kUnavailable,
                                "the hub cannot record the upload now; retry later");
   }
+}
+
+void GatewayReceiver::forget(const std::string& upload_id) {
+  std::lock_guard lk(slots_mu_);
+  slots_.erase(upload_id);
+}
+
+void GatewayReceiver::settleIfHeld(UploadRow& row) {
+  InstanceRow archived;
+  if (!ingest_.index().findInstance(row.sop_uid, archived)) return;
+  // The archived file is the same object if it is these very bytes, or if it and this upload
+  // are both the same original (the original itself, received from a modality; or another
+  // lossless copy of it, received through a gateway).
+  const std::string archived_original =
+      ledger_.originalOf(archived.sha256).value_or(archived.sha256);
+  const std::string at = nowIso();
+  if (archived.sha256 == row.sha256 || archived_original == row.original_sha256) {
+    ledger_.setOffset(row.upload_id, row.size);
+    ledger_.finishUpload(row.upload_id, "stored",
+                         "the hub already held this image with the same original bytes", at);
+    removeQuietly(partPath(row.upload_id));
+    forget(row.upload_id);
+    row.state = "stored";
+    row.offset = row.size;
+    row.stored_at = at;
+    row.reason = "the hub already held this image with the same original bytes";
+    spdlog::info(
+        "Image {} of study {} from the gateway of {} was already in the archive with the same "
+        "original bytes ({}): accepted without sending it again",
+        row.sop_uid, row.study_uid, row.cim, archived.source);
+    return;
+  }
+  const std::string why =
+      "the hub already holds an image with this SOP Instance UID (" + row.sop_uid +
+      ") but other content: the archived object's original SHA-256 is " +
+      archived_original.substr(0, 12) + "…, this image's is " + row.original_sha256.substr(0, 12) +
+      "… (archived on " + archived.received_at + ": " + archived.source +
+      "); a real conflict: nothing stored, the centre must check which image is right";
+  ledger_.finishUpload(row.upload_id, "refused", why, at);
+  removeQuietly(partPath(row.upload_id));
+  forget(row.upload_id);
+  row.state = "refused";
+  row.reason = why;
+  spdlog::warn("Refused image {} announced by the gateway of {}: {}", row.sop_uid, row.cim, why);
 }
 
 UploadRow GatewayReceiver::status(const std::string& upload_id) {
@@ -277,10 +341,7 @@ void GatewayReceiver::complete(UploadRow& row, const std::string& peer) {
   auto restart = [&](const std::string& why) {
     removeQuietly(part);
     ledger_.finishUpload(row.upload_id, "receiving", "", "");
-    {
-      std::lock_guard lk(slots_mu_);
-      slots_.erase(row.upload_id);
-    }
+    forget(row.upload_id);
     spdlog::warn("Upload of image {} from {} must be sent again: {}", row.sop_uid, row.cim, why);
     throw GatewayProtocolError(Kind::kOffsetMismatch, why + "; send it again from byte 0", 0);
   };
@@ -288,6 +349,7 @@ void GatewayReceiver::complete(UploadRow& row, const std::string& peer) {
     removeQuietly(part);
     const std::string at = nowIso();
     ledger_.finishUpload(row.upload_id, "refused", why, at);
+    forget(row.upload_id);
     row.state = "refused";
     row.reason = why;
     spdlog::warn("Refused image {} sent by the gateway of {}: {}", row.sop_uid, row.cim, why);
@@ -328,10 +390,7 @@ void GatewayReceiver::complete(UploadRow& row, const std::string& peer) {
       removeQuietly(part);
       spdlog::info("Image {} of study {} from the gateway of {} stored and verified{}", row.sop_uid,
                    row.study_uid, row.cim, row.prior ? " (prior)" : "");
-      {
-        std::lock_guard lk(slots_mu_);
-        slots_.erase(row.upload_id);
-      }
+      forget(row.upload_id);
       return;
     }
     case IngestStatus::kFailed:
@@ -349,6 +408,16 @@ ManifestOutcome GatewayReceiver::manifest(const Manifest& m) {
     throw GatewayProtocolError(Kind::kBadRequest, "study_instance_uid is not a valid DICOM UID");
   if (m.instances.empty())
     throw GatewayProtocolError(Kind::kBadRequest, "a manifest lists at least one instance");
+  if (m.dismissal) {
+    const Dismissal& d = *m.dismissal;
+    if (d.reason.empty() || d.reason.size() > 2000)
+      throw GatewayProtocolError(Kind::kBadRequest,
+                                 "a dismissal needs its reason (at most 2000 characters)");
+    if (d.by.size() > 200 || d.at.size() > 40)
+      throw GatewayProtocolError(Kind::kBadRequest,
+                                 "a dismissal's 'by' (at most 200 characters) or 'at' (a time) is "
+                                 "too long");
+  }
   std::set<std::string> seen;
   ManifestOutcome out;
   for (const auto& i : m.instances) {
@@ -370,7 +439,8 @@ ManifestOutcome GatewayReceiver::manifest(const Manifest& m) {
       out.missing.push_back(i.sop_instance_uid);
     }
   }
-  out.acknowledged = out.missing.empty() && out.refused.empty();
+  out.dismissed = m.dismissal.has_value();
+  out.acknowledged = !out.dismissed && out.missing.empty() && out.refused.empty();
   StudyRow study;
   out.complete = out.acknowledged && ingest_.index().getStudy(m.study_instance_uid, study) &&
                  study.exam_status == "complete";
@@ -381,7 +451,12 @@ ManifestOutcome GatewayReceiver::manifest(const Manifest& m) {
   row.announced_at = nowIso();
   row.instance_count = static_cast<int64_t>(m.instances.size());
   row.prior = m.prior;
-  row.state = out.acknowledged ? "acknowledged" : "announced";
+  row.state = out.dismissed ? "dismissed" : out.acknowledged ? "acknowledged" : "announced";
+  if (out.dismissed) {
+    row.dismissed_reason = m.dismissal->reason;
+    row.dismissed_by = m.dismissal->by;
+    row.dismissed_at = m.dismissal->at.empty() ? row.announced_at : m.dismissal->at;
+  }
   row.acknowledged_at = out.acknowledged ? row.announced_at : "";
   row.complete = out.complete;
   row.missing_count = static_cast<int64_t>(out.missing.size() + out.refused.size());
@@ -395,7 +470,14 @@ ManifestOutcome GatewayReceiver::manifest(const Manifest& m) {
   }
   if (auto stored = ledger_.exam(m.cim, m.study_instance_uid))
     out.acknowledged_at = stored->acknowledged_at;
-  if (out.acknowledged)
+  if (out.dismissed)
+    spdlog::warn(
+        "Exam {} from {} dismissed by the centre{}: {} ({} of {} images had reached the "
+        "archive)",
+        m.study_instance_uid, m.cim, m.dismissal->by.empty() ? "" : " (" + m.dismissal->by + ")",
+        m.dismissal->reason, m.instances.size() - out.missing.size() - out.refused.size(),
+        m.instances.size());
+  else if (out.acknowledged)
     spdlog::info("Exam {} from {} acknowledged: {} images stored and verified{}",
                  m.study_instance_uid, m.cim, m.instances.size(), m.prior ? " (prior)" : "");
   else

@@ -58,14 +58,23 @@ struct ManifestInstance {
   std::string pixel_sha256;
 };
 
+// The centre gave an exam in error up (its technician's decision at the gateway).
+struct Dismissal {
+  std::string reason;  // in the technician's words
+  std::string by;      // who, as the gateway knows them
+  std::string at;      // when, ISO 8601 UTC (the gateway's clock)
+};
+
 struct Manifest {
   std::string cim;
   std::string study_instance_uid;
   bool prior = false;
   std::vector<ManifestInstance> instances;
+  std::optional<Dismissal> dismissal;  // set: the exam is announced as dismissed, not to verify
 };
 
 struct ManifestOutcome {
+  bool dismissed = false;  // recorded as dismissed in the ledger
   bool acknowledged = false;
   std::string acknowledged_at;
   std::vector<std::string> missing;  // not (yet) stored and verified: the gateway sends them
@@ -81,8 +90,13 @@ class GatewayReceiver {
   ~GatewayReceiver();
 
   // Creates the upload of one instance or returns the existing one (same CIM, SOP Instance UID
-  // and SHA-256 = same upload id): idempotent. Throws kBadRequest with a sentence on invalid
-  // fields, kUnavailable when the ledger cannot be written.
+  // and SHA-256 = same upload id): idempotent. When the archive already holds that SOP Instance
+  // UID, no byte needs to travel: the upload is answered `stored` at once if the archived object
+  // is the same original (received directly from a modality, or a copy of the same original
+  // through a gateway), `refused` with the reason if it is another object (a real conflict). A
+  // refused upload created again (the centre retries the exam) is examined afresh. Throws
+  // kBadRequest with a sentence on invalid fields, kUnavailable when the ledger cannot be
+  // written.
   UploadRow create(const UploadRequest& request);
 
   // The upload with its durable offset (bytes in flight on another connection are made durable
@@ -97,6 +111,9 @@ class GatewayReceiver {
                    const std::function<size_t(char*, size_t)>& read, const std::string& peer);
 
   // Acknowledges `manifest` when every instance is stored and verified; records the ledger.
+  // A manifest with a dismissal is recorded as dismissed (with its reason), whatever arrived.
+  // Throws kBadRequest with a sentence on invalid fields, kUnavailable when the ledger cannot
+  // be written.
   ManifestOutcome manifest(const Manifest& manifest);
 
   GatewayLedger& ledger() { return ledger_; }
@@ -111,6 +128,11 @@ class GatewayReceiver {
   std::filesystem::path partPath(const std::string& upload_id) const;
   // Verifies and ingests a complete upload; updates the row.
   void complete(UploadRow& row, const std::string& peer);
+  // A new or retried upload of an instance the archive may already hold: stored or refused at
+  // once (row updated), or left receiving.
+  void settleIfHeld(UploadRow& row);
+  // Drops the in-memory state of an upload (finished, refused or restarted).
+  void forget(const std::string& upload_id);
 
   IngestService& ingest_;
   GatewayLedger& ledger_;

@@ -188,6 +188,7 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
   try {
     const uint64_t dataset_offset = r.summary.dataset_offset;
     auto same_object = [&](const std::string& stored_key) {
+      if (original_of_ && original_of_(stored_key) == original_of_(rec.blob_key)) return true;
       const fs::path stored = blobs_.pathOf(stored_key);
       return sha256File(stored, part10DatasetOffset(stored)) ==
              sha256File(blobs_.pathOf(rec.blob_key), dataset_offset);

@@ -72,6 +72,12 @@ struct IngestOptions {
 // and does not change the ingest outcome (the object is stored).
 using InstanceStoredObserver = std::function<void(const InstanceSummary&)>;
 
+// For a file digest (SHA-256 of a whole Part-10 file), the digest of the object it is a lossless
+// copy of (the gateway's JPEG-LS copy of a modality's original), or the digest itself when it is
+// nobody's copy. Must be thread-safe; called inside the index's write transaction, so it must
+// not use the archive index.
+using OriginalResolver = std::function<std::string(const std::string& file_sha256)>;
+
 class IngestService {
  public:
   IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOptions options);
@@ -84,6 +90,11 @@ class IngestService {
   // service) before it is recorded; without it the index applies its own rule. Call once
   // before the doors start.
   void setIdentity(IdentityService* identity) { identity_ = identity; }
+  // Lossless copies: when a SOP Instance UID arrives again with other bytes, the two files are
+  // the same object (success, no duplicate, no quarantine) if they are copies of the same
+  // original. The same image sent by a modality to the hub and through a gateway (JPEG-LS) is
+  // then no conflict, whichever comes first. Call once before the doors start.
+  void setOriginalResolver(OriginalResolver resolver) { original_of_ = std::move(resolver); }
   // Recomputes the stored exam assessment of these studies (after an identity was settled).
   // Throws IndexError.
   void reassessStudies(const std::vector<std::string>& study_uids);
@@ -116,6 +127,7 @@ class IngestService {
   Counters counters_;
   InstanceStoredObserver on_stored_;
   IdentityService* identity_ = nullptr;
+  OriginalResolver original_of_;
 };
 
 const char* toString(IngestStatus s);

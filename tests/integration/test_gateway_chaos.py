@@ -3,7 +3,8 @@ pair shaped with tc tbf; exams are sent to the gateway while the link is cut sev
 (veth down) and both the gateway and the hub are killed with SIGKILL. At the end every instance
 is in the hub exactly once and verified, every manifest is acknowledged, and nothing is
 duplicated. Small images so that it ends well within 3 minutes; the full-size variant with
->= 20 exams at 2 Mbit/s is bench/gateway_chaos.py. Needs root (ip netns); skipped otherwise."""
+>= 20 exams at 2 Mbit/s is `bench/gateway_bench.py --chaos 20`. Needs root (ip netns);
+skipped otherwise."""
 import os
 import subprocess
 import time
@@ -18,7 +19,7 @@ GATEWAY_CONFIG = """
 quiet_seconds = 1
 backoff_initial_seconds = 0.2
 backoff_max_seconds = 2
-io_timeout_seconds = 3
+io_timeout_seconds = {io_timeout}
 streams = 2
 """
 
@@ -39,7 +40,10 @@ def run_chaos(test, tmp, women, rounds, size, rate, cuts, hub_kills, gateway_kil
                                   "--open"], hub_data + ".log", "Hub ready")
     cfg = gw_data + ".toml"
     with open(cfg, "w") as f:
-        f.write(GATEWAY_CONFIG)
+        # Small images: a 3 s stall means a cut. Full size at 2 Mbit/s: a 64 KiB write shared by
+        # two streams behind tbf's queue, or the hub's JPEG-LS check of a 9 MB image on a busy
+        # machine, can take longer than that without anything being wrong.
+        f.write(GATEWAY_CONFIG.format(io_timeout=3 if size == "small" else 30))
     gw_port = free_port()
     gateway = NsProcess(link.cim_ns, [BIN, "gateway", "--config", cfg, "--data", gw_data,
                                       "--dicom-port", str(gw_port), "--http-port", "-1",
