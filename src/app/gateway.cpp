@@ -20,6 +20,7 @@
 #include "http/http_server.h"
 #include "http/hub_client.h"
 #include "index/gateway_queue.h"
+#include "storage/disk_reserve.h"
 #include "storage/fs_blob_store.h"
 
 namespace dualread {
@@ -27,6 +28,7 @@ namespace dualread {
 struct Gateway::Impl {
   GatewayConfig config;
   std::unique_ptr<FsBlobStore> blobs;
+  std::unique_ptr<DiskReserve> reserve;
   std::unique_ptr<GatewayQueue> queue;
   std::unique_ptr<HubClient> client;
   std::unique_ptr<Forwarder> forwarder;
@@ -71,15 +73,18 @@ void Gateway::start() {
     spdlog::warn(
         "The hub URL is not https: images and the token travel in clear; use this only "
         "on a private network or for tests");
-  impl_->forwarder = std::make_unique<Forwarder>(c, *impl_->queue, *impl_->blobs, *impl_->client);
+  impl_->reserve = std::make_unique<DiskReserve>(c.data_dir / "reserve.ballast", c.reserve_bytes);
+  impl_->reserve->restore();
+  impl_->forwarder = std::make_unique<Forwarder>(c, *impl_->queue, *impl_->blobs, *impl_->client,
+                                                 impl_->reserve.get());
   if (!c.pacs.aet.empty()) {
     impl_->priors = std::make_unique<PriorsFinder>(c, *impl_->queue, *impl_->client);
     impl_->forwarder->setPriorsHook(
         [p = impl_->priors.get()](const QueuedExam& exam) { p->onNewExam(exam); });
   }
-  impl_->intake = std::make_unique<GatewayIntake>(*impl_->blobs, *impl_->queue,
-                                                  std::set<std::string>{}, c.min_free_bytes,
-                                                  [f = impl_->forwarder.get()] { f->wake(); });
+  impl_->intake = std::make_unique<GatewayIntake>(
+      *impl_->blobs, *impl_->queue, std::set<std::string>{}, c.min_free_bytes, impl_->reserve.get(),
+      [f = impl_->forwarder.get()] { f->wake(); });
   const GatewayTotals t = impl_->queue->totals();
   spdlog::info("Gateway of {} opened {}: {} images waiting, {} exams acknowledged, {} in error",
                c.cim, c.data_dir.string(), t.instances_waiting, t.exams_acknowledged,

@@ -109,7 +109,8 @@ void loadGatewayConfig(const std::filesystem::path& file, GatewayConfig& c) {
          {"quiet_seconds", integer(c.quiet_seconds, 0, 86400)}});
   apply(root, f, "retention",
         {{"days", integer(c.retention_days, 0, 3650)},
-         {"min_free_bytes", integer(c.min_free_bytes, 0, int64_t{1} << 50)}});
+         {"min_free_bytes", integer(c.min_free_bytes, 0, int64_t{1} << 50)},
+         {"reserve_bytes", integer(c.reserve_bytes, 0, int64_t{1} << 40)}});
   apply(root, f, "pacs",
         {{"aet", text(c.pacs.aet)},
          {"host", text(c.pacs.host)},

@@ -44,11 +44,12 @@ bool permanent(int status) {
 }  // namespace
 
 Forwarder::Forwarder(const GatewayConfig& config, GatewayQueue& queue, FsBlobStore& blobs,
-                     HubClient& client)
+                     HubClient& client, DiskReserve* reserve)
     : config_(config),
       queue_(queue),
       blobs_(blobs),
       client_(client),
+      reserve_(reserve),
       limiter_(config.bandwidth_bytes_per_second),
       rng_(std::random_device{}()) {}
 
@@ -127,7 +128,10 @@ void Forwarder::prepareLoop() {
     uint64_t send_size = in->original_size;
     const fs::path copy = blobs_.newStagingPath();
     try {
-      if (config_.transcode) {
+      if (config_.transcode && reserve_ && reserve_->spent()) {
+        // The disk is full: no copy, the image goes as received.
+        pixel = pixelSha256(original);
+      } else if (config_.transcode) {
         TranscodeOutcome t = transcodeJpegLsLossless(original, copy);
         pixel = t.pixel_sha256;
         if (t.transcoded) {
@@ -161,6 +165,7 @@ void Forwarder::prepareLoop() {
       wake();
     } catch (const std::exception& e) {
       spdlog::error("The gateway queue cannot be written: {}", e.what());
+      onQueueWriteFailure();
       waitFor(std::chrono::milliseconds(1000));
     }
   }
@@ -173,6 +178,7 @@ void Forwarder::sendLoop(int) {
       in = queue_.claimNextToSend(nowMs());
     } catch (const std::exception& e) {
       spdlog::error("The gateway queue cannot be read: {}", e.what());
+      onQueueWriteFailure();  // claiming an instance writes
     }
     if (!in) {
       waitFor(std::chrono::milliseconds(500));
@@ -260,6 +266,7 @@ void Forwarder::sendOne(QueuedInstance in) {
       queue_.markRetry(in.sop_uid, e.what(), nowMs() + delay);
     } catch (const std::exception& e2) {
       spdlog::error("The gateway queue cannot be written: {}", e2.what());
+      onQueueWriteFailure();
     }
     {
       std::lock_guard lk(error_mu_);
@@ -380,6 +387,10 @@ void Forwarder::purgeExpired() {
   }
 }
 
+void Forwarder::onQueueWriteFailure() {
+  if (reserve_ && reserve_->releaseIfFull()) wake();
+}
+
 void Forwarder::publishStatus() {
   const auto now = Clock::now();
   const double dt = std::chrono::duration<double>(now - last_sample_).count();
@@ -416,7 +427,9 @@ void Forwarder::stewardLoop() {
       publishStatus();
     } catch (const std::exception& e) {
       spdlog::error("Gateway housekeeping failed: {}", e.what());
+      onQueueWriteFailure();
     }
+    if (reserve_ && reserve_->spent()) reserve_->restore();
     waitFor(std::chrono::milliseconds(1000));
   }
   try {

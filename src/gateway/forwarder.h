@@ -25,14 +25,15 @@
 #include "gateway/rate_limiter.h"
 #include "http/hub_client.h"
 #include "index/gateway_queue.h"
+#include "storage/disk_reserve.h"
 #include "storage/fs_blob_store.h"
 
 namespace dualread {
 
 class Forwarder {
  public:
-  Forwarder(const GatewayConfig& config, GatewayQueue& queue, FsBlobStore& blobs,
-            HubClient& client);
+  Forwarder(const GatewayConfig& config, GatewayQueue& queue, FsBlobStore& blobs, HubClient& client,
+            DiskReserve* reserve = nullptr);
   ~Forwarder();
 
   void start();
@@ -62,11 +63,14 @@ class Forwarder {
   void publishStatus();
   int64_t backoffMs(int attempts);
   bool waitFor(std::chrono::milliseconds d);
+  // A queue write failed: on a full disk, give up the emergency reserve so the next try works.
+  void onQueueWriteFailure();
 
   const GatewayConfig& config_;
   GatewayQueue& queue_;
   FsBlobStore& blobs_;
   HubClient& client_;
+  DiskReserve* reserve_;
   RateLimiter limiter_;
   std::function<void(const QueuedExam&)> priors_hook_;
 

@@ -39,6 +39,9 @@ struct GatewayConfig {
   int quiet_seconds = 60;                // an exam is stable once no image came for this long
   int retention_days = 30;               // files kept after the hub acknowledged the exam
   uint64_t min_free_bytes = 1ull << 30;  // below this, new images are refused (0xA700)
+  // Ballast kept aside for the queue database: released when the disk is completely full so
+  // that deliveries can still be recorded (0 = none).
+  uint64_t reserve_bytes = 64ull << 20;
   // Priors from the centre's PACS (empty aet = no priors retrieval): C-FIND of the woman's
   // studies, C-MOVE of those the hub lacks to this gateway's AE (known to the PACS).
   RemoteAe pacs;

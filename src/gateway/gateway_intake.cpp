@@ -25,11 +25,12 @@ std::string mb(uint64_t b) { return std::to_string(b >> 20) + " MB"; }
 
 GatewayIntake::GatewayIntake(FsBlobStore& blobs, GatewayQueue& queue,
                              std::set<std::string> accepted, uint64_t min_free_bytes,
-                             std::function<void()> on_queued)
+                             const DiskReserve* reserve, std::function<void()> on_queued)
     : blobs_(blobs),
       queue_(queue),
       accepted_(std::move(accepted)),
       min_free_(min_free_bytes),
+      reserve_(reserve),
       on_queued_(std::move(on_queued)) {
   if (accepted_.empty()) accepted_ = defaultAcceptedSopClasses();
 }
@@ -53,6 +54,11 @@ IngestResult GatewayIntake::store(const fs::path& staged, const IngestSource& so
   std::error_code ec;
   const uint64_t size = fs::file_size(staged, ec);
   if (ec) return fail("the received image vanished before it could be queued");
+  if (reserve_ && reserve_->spent())
+    return fail(
+        "the gateway's disk is full and it is using its emergency reserve to finish "
+        "sending what it holds; nothing stored, retry once the hub has acknowledged "
+        "older exams");
   // The staged file is already on disk: keep the floor for what is queued, not for it.
   const uint64_t free_now = freeBytes();
   if (free_now < min_free_ + size)

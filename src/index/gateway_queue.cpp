@@ -182,6 +182,11 @@ WHERE study_uid = ?1 AND state NOT IN ('acknowledged', 'error', 'dismissed'))sql
 
 GatewayQueue::GatewayQueue(const std::string& path) {
   db_ = std::make_unique<SqliteDb>(path, false);
+  // A small write-ahead log, checkpointed often and cut back after each checkpoint: on a disk
+  // that filled up, the queue must go on recording deliveries in the space it already holds
+  // (the default lets the log grow to 4 MB before reusing it).
+  db_->exec("PRAGMA wal_autocheckpoint=32");
+  db_->exec("PRAGMA journal_size_limit=262144");
   SqliteTransaction tx(*db_);
   db_->exec("CREATE TABLE IF NOT EXISTS gw_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   int64_t current = 0;

@@ -609,7 +609,8 @@ class GatewayRefusalTest(GatewayCase):
         hub = self.start_hub()
         hub.stop()  # the hub is unreachable: everything stays on the gateway's small disk
         gw = Gateway(os.path.join(mnt, "gw"), hub.base,
-                     config_text=FAST_CONFIG + "\n[retention]\nmin_free_bytes = 0\n")
+                     config_text=FAST_CONFIG + "\n[retention]\nmin_free_bytes = 0\n"
+                     "reserve_bytes = 393216\n")
         gw.log_path = os.path.join(self.tmp, "gw.log")  # the log is not on the small disk
         gw.start()
         self._teardowns.append(gw.stop)
