@@ -99,8 +99,11 @@ services = ["store", "find", "move", "get"]
 
         # C-STORE: A may not send B's images (0x0124, nothing stored), then sends its own.
         r = storescu(self.hub.dicom_port, self.study_files(b_study), aet="A_PACS",
-                     called=self.hub.aet, extra=["-v"], check=False)
-        self.assertIn("Refused: Not authorized", r.stdout + r.stderr)
+                     called=self.hub.aet, extra=["-d"], check=False)
+        out = r.stdout + r.stderr
+        self.assertEqual(out.count("DIMSE Status                  : 0x0124: Refused: Not "
+                                   "authorized"), len(b_study["files"]), out[-3000:])
+        self.assertIn("Not authorized: images of another imaging centre", out)
         self.assertEqual(index_query(self.hub_dir, "SELECT count(*) FROM instances")[0][0], 0)
         self.assertEqual(index_query(self.hub_dir, "SELECT count(*) FROM quarantine")[0][0], 0)
         storescu(self.hub.dicom_port, self.study_files(a_study), aet="A_PACS",
@@ -142,7 +145,7 @@ services = ["store", "find", "move", "get"]
         self.assertEqual(len(files_in(got)), len(a_study["files"]))
         got_b = os.path.join(self.tmp, "got-b")
         os.makedirs(got_b)
-        r = self.dimse("getscu", "A_PACS", "-v", "-S", "-od", got_b, "-k",
+        r = self.dimse("getscu", "A_PACS", "-d", "-S", "-od", got_b, "-k",
                        "QueryRetrieveLevel=STUDY", "-k",
                        f"StudyInstanceUID={b_study['study_uid']}", check=False)
         self.assertEqual(files_in(got_b), [])
@@ -158,7 +161,7 @@ services = ["store", "find", "move", "get"]
         # C-MOVE: B's study moved by A reaches nobody; A's own does.
         scp = StoreScp(self.peer_dir, port=self.peer_port)
         self._teardowns.append(scp.stop)
-        r = self.dimse("movescu", "B_PACS", "-v", "-aem", "PEER_SCP", "-S", "-k",
+        r = self.dimse("movescu", "B_PACS", "-d", "-aem", "PEER_SCP", "-S", "-k",
                        "QueryRetrieveLevel=STUDY", "-k",
                        f"StudyInstanceUID={a_study['study_uid']}", check=False)
         self.assertIn("Not authorized", r.stdout + r.stderr)
