@@ -53,8 +53,7 @@ class FindCursor {
  public:
   // Copies what it needs from `identifier` (converted to UTF-8 if it declares another
   // character set). Throws DimseQueryError for an invalid level.
-  FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier,
-             CimScope scope = {});
+  FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier, CimScope scope = {});
   ~FindCursor();
   FindCursor(const FindCursor&) = delete;
   FindCursor& operator=(const FindCursor&) = delete;

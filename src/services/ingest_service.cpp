@@ -79,9 +79,9 @@ IngestService::IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOption
 
 void IngestService::auditRefusal(const IngestSource& source, const InstanceSummary& s) {
   if (!audit_) return;
-  const std::string actor =
-      source.actor.empty() ? source.door + ":" + (source.sender.empty() ? "?" : source.sender)
-                           : source.actor;
+  const std::string actor = source.actor.empty()
+                                ? source.door + ":" + (source.sender.empty() ? "?" : source.sender)
+                                : source.actor;
   const std::string role = source.actor_role.empty() ? source.door : source.actor_role;
   const nlohmann::json detail = {{"door", source.door},
                                  {"issuer", s.issuer_of_patient_id.substr(0, 64)},

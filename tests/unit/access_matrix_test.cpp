@@ -281,7 +281,8 @@ TEST_F(AccessMatrixLiveTest, StowOfAnotherCentresImagesIsRefusedNothingStored) {
     h.emplace_back("Content-Type",
                    "multipart/related; type=\"application/dicom\"; boundary=\"b-42\"");
     h.emplace_back("Accept", "application/dicom+json");
-    return httpRequest(port_, "POST", "/dicomweb/studies", h, multipartBody({dicomBytes(t)}, "b-42"));
+    return httpRequest(port_, "POST", "/dicomweb/studies", h,
+                       multipartBody({dicomBytes(t)}, "b-42"));
   };
   TestImage other;  // a CIM02 image
   other.study_uid = "1.2.826.0.1.3680043.10.1011.77.9";

@@ -40,8 +40,8 @@ TEST(CimScopeTest, PrincipalsAreConfinedByTheirRole) {
     EXPECT_TRUE(s.covers("CIM01"));
     EXPECT_FALSE(s.covers("CIM02"));
   }
-  for (Role r : {Role::kAdministrator, Role::kCoordinator, Role::kSecretary,
-                 Role::kL2Radiologist, Role::kOpen}) {
+  for (Role r : {Role::kAdministrator, Role::kCoordinator, Role::kSecretary, Role::kL2Radiologist,
+                 Role::kOpen}) {
     p.role = r;
     EXPECT_TRUE(cimScopeOf(p).unrestricted()) << roleName(r);
   }

@@ -120,13 +120,13 @@ TEST_F(DimseScopeTest, FindAtEveryLevelSeesOnlyTheBoundCentre) {
   for (QueryModel m : {QueryModel::kPatientRoot, QueryModel::kStudyRoot}) {
     EXPECT_EQ(find(m, "STUDY", cim01_, DCM_StudyInstanceUID), V{kStudy1});
     EXPECT_EQ(find(m, "SERIES", cim01_, DCM_SeriesInstanceUID), V{kStudy1 + ".0"});
-    EXPECT_EQ(find(m, "IMAGE", cim01_, DCM_SOPInstanceUID), (V{kStudy1 + ".0.1", kStudy1 + ".0.2"}));
+    EXPECT_EQ(find(m, "IMAGE", cim01_, DCM_SOPInstanceUID),
+              (V{kStudy1 + ".0.1", kStudy1 + ".0.2"}));
     // An unbound peer (a regional PACS) sees both centres.
     EXPECT_EQ(find(m, "STUDY", CimScope(), DCM_StudyInstanceUID), (V{kStudy2, kStudy1}));
     EXPECT_EQ(find(m, "IMAGE", CimScope(), DCM_SOPInstanceUID).size(), 4u);
   }
-  EXPECT_EQ(find(QueryModel::kPatientRoot, "PATIENT", cim01_, DCM_IssuerOfPatientID),
-            V{"CIM01"});
+  EXPECT_EQ(find(QueryModel::kPatientRoot, "PATIENT", cim01_, DCM_IssuerOfPatientID), V{"CIM01"});
   EXPECT_EQ(find(QueryModel::kPatientRoot, "PATIENT", CimScope(), DCM_IssuerOfPatientID),
             (V{"CIM01", "CIM02"}));
   // The patient's counts are those of the centre's own record.
@@ -151,9 +151,9 @@ TEST_F(DimseScopeTest, NoKeyWidensTheScope) {
   EXPECT_EQ(find(QueryModel::kStudyRoot, "IMAGE", cim01_, DCM_SOPInstanceUID,
                  {{DCM_SOPInstanceUID, kStudy2 + ".0.1"}}),
             V{});
-  EXPECT_EQ(find(QueryModel::kPatientRoot, "PATIENT", cim01_, DCM_PatientID,
-                 {{DCM_PatientID, "IPP-7"}}),
-            V{"IPP-7"});
+  EXPECT_EQ(
+      find(QueryModel::kPatientRoot, "PATIENT", cim01_, DCM_PatientID, {{DCM_PatientID, "IPP-7"}}),
+      V{"IPP-7"});
   EXPECT_EQ(find(QueryModel::kPatientRoot, "STUDY", cim01_, uid, {{DCM_PatientName, "DURAND*"}}),
             V{});
   // A scope with no centre reaches nothing at all.
