@@ -108,6 +108,7 @@ void Hub::start() {
     return w->moveExams(from, to, only);
   });
   impl_->ingest->setIdentity(impl_->identity.get());
+  impl_->ingest->setAudit(impl_->audit.get());
   impl_->workflow->setIdentity(impl_->identity.get());
   // The workflow follows the archive on its own thread: an image is acknowledged as soon as it
   // is durably archived, and exams are assembled just after.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace dualread {
 namespace {
@@ -238,10 +239,20 @@ std::string textFilter(DcmDataset& ds, const DcmTagKey& tag) {
   return v == "*" ? std::string() : v;
 }
 
+// The index's confinement for a scope: none when unrestricted.
+std::optional<std::vector<std::string>> cimFilter(const CimScope& scope) {
+  if (scope.unrestricted()) return std::nullopt;
+  return scope.cims();
+}
+
 }  // namespace
 
-FindCursor::FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier)
-    : index_(index), model_(model), level_(parseQueryLevel(model, identifier)) {
+FindCursor::FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier,
+                       CimScope scope)
+    : index_(index),
+      model_(model),
+      level_(parseQueryLevel(model, identifier)),
+      scope_(std::move(scope)) {
   request_ = std::make_unique<DcmDataset>(identifier);
   const std::string charset = getString(*request_, DCM_SpecificCharacterSet);
   if (!charset.empty() && charset != "ISO_IR 192" && charset != "ISO_IR 6") {
@@ -283,6 +294,7 @@ bool FindCursor::fetchPage() {
   switch (level_) {
     case QueryLevel::kPatient: {
       PatientQuery q;
+      q.cims = cimFilter(scope_);
       q.patient_id = textFilter(rq, DCM_PatientID);
       q.patient_name = textFilter(rq, DCM_PatientName);
       q.birth_date = textFilter(rq, DCM_PatientBirthDate);
@@ -298,6 +310,7 @@ bool FindCursor::fetchPage() {
     }
     case QueryLevel::kStudy: {
       StudyQuery q;
+      q.cims = cimFilter(scope_);
       q.patient_id = textFilter(rq, DCM_PatientID);
       q.issuer = textFilter(rq, DCM_IssuerOfPatientID);
       q.patient_name = textFilter(rq, DCM_PatientName);
@@ -323,6 +336,7 @@ bool FindCursor::fetchPage() {
     }
     case QueryLevel::kSeries: {
       SeriesQuery q;
+      q.cims = cimFilter(scope_);
       q.study_uids = uidFilter(rq, DCM_StudyInstanceUID);
       q.series_uids = uidFilter(rq, DCM_SeriesInstanceUID);
       q.modality = textFilter(rq, DCM_Modality);
@@ -345,6 +359,7 @@ bool FindCursor::fetchPage() {
     }
     case QueryLevel::kImage: {
       InstanceQuery q;
+      q.cims = cimFilter(scope_);
       q.study_uids = uidFilter(rq, DCM_StudyInstanceUID);
       q.series_uids = uidFilter(rq, DCM_SeriesInstanceUID);
       q.sop_uids = uidFilter(rq, DCM_SOPInstanceUID);
@@ -431,8 +446,8 @@ std::unique_ptr<DcmDataset> FindCursor::next() {
   }
 }
 
-std::vector<InstanceRow> resolveRetrieve(ArchiveIndex& index, QueryModel model,
-                                         DcmDataset& identifier) {
+RetrieveMatch resolveRetrieve(ArchiveIndex& index, QueryModel model, DcmDataset& identifier,
+                              const CimScope& scope) {
   const QueryLevel level = parseQueryLevel(model, identifier);
   auto requireKey = [&](const DcmTagKey& tag, const char* name) {
     const std::string v = getString(identifier, tag);
@@ -459,7 +474,15 @@ std::vector<InstanceRow> resolveRetrieve(ArchiveIndex& index, QueryModel model,
       q.sop_uids = splitValues(requireKey(DCM_SOPInstanceUID, "SOPInstanceUID"));
       break;
   }
-  return index.findInstances(q);
+  RetrieveMatch m;
+  q.cims = cimFilter(scope);
+  m.instances = index.findInstances(q);
+  if (q.cims) {
+    q.outside_cims = true;
+    q.limit = 1000;
+    m.refused_studies = index.findStudiesOfInstances(q);
+  }
+  return m;
 }
 
 }  // namespace dualread

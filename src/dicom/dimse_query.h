@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/cim_scope.h"
 #include "index/archive_index.h"
 
 namespace dualread {
@@ -43,14 +44,16 @@ class DimseQueryError : public std::runtime_error {
 QueryLevel parseQueryLevel(QueryModel model, DcmDataset& identifier);
 
 // Walks the matches of one C-FIND request page by page (the index is never asked for more than
-// a page at a time, whatever the archive size). Keys the index cannot filter on are matched
+// a page at a time, whatever the archive size). A restricted `scope` (a CIM-bound peer) is part
+// of every page's index query: another centre's patients, studies, series and images are never
+// read, so paging and counts stay right. Keys the index cannot filter on are matched
 // here against the values the hub returns (wildcards, ranges, UID lists); keys the hub does not
 // hold are returned empty and do not filter.
 class FindCursor {
  public:
   // Copies what it needs from `identifier` (converted to UTF-8 if it declares another
   // character set). Throws DimseQueryError for an invalid level.
-  FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier);
+  FindCursor(ArchiveIndex& index, QueryModel model, DcmDataset& identifier, CimScope scope = {});
   ~FindCursor();
   FindCursor(const FindCursor&) = delete;
   FindCursor& operator=(const FindCursor&) = delete;
@@ -72,6 +75,7 @@ class FindCursor {
   ArchiveIndex& index_;
   QueryModel model_;
   QueryLevel level_;
+  CimScope scope_;
   std::unique_ptr<DcmDataset> request_;
   std::vector<Record> page_;
   std::size_t page_pos_ = 0;
@@ -82,12 +86,21 @@ class FindCursor {
   std::map<std::string, std::unique_ptr<SeriesRow>> series_cache_;
 };
 
+// What a C-MOVE / C-GET identifier resolves to.
+struct RetrieveMatch {
+  std::vector<InstanceRow> instances;  // to send, in index order (possibly none)
+  // Studies the identifier also matched but the requester's scope excludes (another imaging
+  // centre's): nothing of them is sent; the door logs and audits them.
+  std::vector<StudyRow> refused_studies;
+};
+
 // Resolves a C-MOVE / C-GET identifier: PATIENT level by PatientID, STUDY by
-// StudyInstanceUID(s), SERIES by SeriesInstanceUID(s), IMAGE by SOPInstanceUID(s). Returns the
-// matching instances in index order (possibly none). Throws DimseQueryError (0xA900) when the
-// level is invalid or its unique key is missing or holds wildcards.
-std::vector<InstanceRow> resolveRetrieve(ArchiveIndex& index, QueryModel model,
-                                         DcmDataset& identifier);
+// StudyInstanceUID(s), SERIES by SeriesInstanceUID(s), IMAGE by SOPInstanceUID(s), within
+// `scope` (the instances of another centre's patients are not returned but their studies are
+// listed as refused). Throws DimseQueryError (0xA900) when the level is invalid or its unique
+// key is missing or holds wildcards; IndexError when the index fails.
+RetrieveMatch resolveRetrieve(ArchiveIndex& index, QueryModel model, DcmDataset& identifier,
+                              const CimScope& scope = {});
 
 // DICOM matching of one stored value against one query value, as C-FIND defines it: empty
 // query matches everything; '*' and '?' wildcards; "A-B" ranges when `range` (DA, TM, DT);

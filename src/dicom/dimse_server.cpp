@@ -50,6 +50,7 @@
 #include "dicom/dimse_sender.h"
 #include "dicom/direct_output_stream.h"
 #include "dicom/instance_reader.h"
+#include "domain/cim_scope.h"
 #include "domain/view_classifier.h"
 #include "services/audit_service.h"
 #include "storage/direct_file_writer.h"
@@ -288,9 +289,16 @@ struct DimseServer::Impl {
 // the DIMSE service handlers. Lives on its worker thread.
 class DimseSession {
  public:
+  // `scope`: the imaging centres the peer may query, retrieve and send (its [[dicom_peer]]
+  // cim); every centre for an unbound peer and under --open.
   DimseSession(HubServices* services, DimseStoreSink& sink, const DimseDoorConfig& door,
-               const std::atomic<bool>& stopping, T_ASC_Association* assoc)
-      : s_(services), sink_(sink), door_(door), stopping_(stopping), assoc_(assoc) {
+               const std::atomic<bool>& stopping, T_ASC_Association* assoc, CimScope scope)
+      : s_(services),
+        sink_(sink),
+        door_(door),
+        stopping_(stopping),
+        assoc_(assoc),
+        scope_(std::move(scope)) {
     calling_ = trim(assoc->params->DULparams.callingAPTitle);
     peer_ = trim(assoc->params->DULparams.callingPresentationAddress);
   }
@@ -336,6 +344,7 @@ class DimseSession {
   const DimseDoorConfig& door_;
   const std::atomic<bool>& stopping_;
   T_ASC_Association* assoc_;
+  CimScope scope_;
   std::string calling_, peer_;
 };
 
@@ -496,6 +505,9 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
   // IngestService parses the header once and refuses a dataset that is not what the command
   // and the presentation context announced.
   IngestSource source{"DIMSE", calling_, peer_, cmd_sop, {}};
+  source.scope = scope_;
+  source.actor = "dicom:" + calling_;
+  source.actor_role = "dicom-peer";
   T_ASC_PresentationContext pcx;
   if (ASC_findAcceptedPresentationContext(assoc_->params, st.pc, &pcx).good())
     source.announced_sop_class_uid = trim(pcx.abstractSyntax);
@@ -519,6 +531,12 @@ void DimseSession::finishStore(StoreState& st, T_DIMSE_C_StoreRQ& req, T_DIMSE_C
     case IngestStatus::kConflict:
       rsp.DimseStatus = 0x0111;  // Duplicate SOP Instance
       st.detail = commentDetail("Same SOP Instance UID already stored with other content");
+      ++refused;
+      break;
+    case IngestStatus::kNotAuthorized:
+      // PS3.7 C.4.2: Refused, Not Authorized. The full sentence is in the hub's log.
+      rsp.DimseStatus = STATUS_STORE_Refused_NotAuthorized;
+      st.detail = commentDetail("Not authorized: images of another imaging centre");
       ++refused;
       break;
     case IngestStatus::kQuarantined:
@@ -608,13 +626,14 @@ OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextI
   }
   std::unique_ptr<FindCursor> cursor;
   try {
-    cursor = std::make_unique<FindCursor>(s_->index, model, *identifier);
+    cursor = std::make_unique<FindCursor>(s_->index, model, *identifier, scope_);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a C-FIND from {} ({}): {}", calling_, peer_, e.what());
     return finish(e.status(), e.comment());
   }
-  if (!auditRead("dicom-find", "query", toString(cursor->level()), std::nullopt,
-                 {{"keys", queryKeys(*identifier)}, {"model", sop}}))
+  nlohmann::json find_detail = {{"keys", queryKeys(*identifier)}, {"model", sop}};
+  if (!scope_.unrestricted()) find_detail["confined_to"] = scope_.cims();
+  if (!auditRead("dicom-find", "query", toString(cursor->level()), std::nullopt, find_detail))
     return finish(STATUS_FIND_Failed_UnableToProcess,
                   "The query could not be recorded in the audit trail; retry later");
   uint16_t final_status = STATUS_Success;
@@ -645,8 +664,11 @@ OFCondition DimseSession::find(T_DIMSE_C_FindRQ& req, T_ASC_PresentationContextI
     cond = DIMSE_sendFindResponse(assoc_, pc, &req, &rsp, match.get(), nullptr);
     if (cond.bad()) return cond;
   }
-  spdlog::info("Answered a C-FIND at {} level from {}: {} match{}{}", toString(cursor->level()),
-               calling_, cursor->returned(), cursor->returned() == 1 ? "" : "es",
+  spdlog::info("Answered a C-FIND at {} level from {}{}: {} match{}{}", toString(cursor->level()),
+               calling_,
+               scope_.unrestricted() ? std::string()
+                                     : " (confined to imaging centre " + scope_.describe() + ")",
+               cursor->returned(), cursor->returned() == 1 ? "" : "es",
                final_status == STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest
                    ? " (cancelled by the requester)"
                    : "");
@@ -731,8 +753,11 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
   }
 
   std::vector<InstanceRow> instances;
+  std::vector<StudyRow> refused_studies;
   try {
-    instances = resolveRetrieve(s_->index, model, identifier);
+    RetrieveMatch match = resolveRetrieve(s_->index, model, identifier, scope_);
+    instances = std::move(match.instances);
+    refused_studies = std::move(match.refused_studies);
   } catch (const DimseQueryError& e) {
     spdlog::warn("Refused a {} from {} ({}): {}", op, calling_, peer_, e.what());
     return respond(e.status(), e.comment(), nullptr);
@@ -740,6 +765,26 @@ OFCondition DimseSession::retrieve(bool is_move, DIC_US msg_id, T_ASC_Presentati
     spdlog::error("{} from {} failed in the archive index: {}", op, calling_, e.what());
     return respond(STATUS_MOVE_Failed_UnableToProcess, "The archive index failed; retry later",
                    nullptr);
+  }
+  // Another centre's studies: nothing of them leaves; said in the log and the audit trail (the
+  // attempt is part of the woman's access history).
+  for (const auto& st : refused_studies) {
+    spdlog::warn(
+        "{} from {} ({}): study {} was not sent: it belongs to imaging centre '{}' "
+        "(IssuerOfPatientID) and {} is bound to {}",
+        op, calling_, peer_, st.study_uid, st.patient.issuer, calling_, scope_.describe());
+    std::optional<std::string> woman;
+    if (st.patient.woman_id) woman = std::to_string(*st.patient.woman_id);
+    nlohmann::json detail = {{"reason", "study of another imaging centre"},
+                             {"study_cim", st.patient.issuer},
+                             {"peer_cims", scope_.cims()}};
+    if (is_move) detail["destination"] = destination;
+    auditRead(is_move ? "dicom-move-refused" : "dicom-get-refused", "study", st.study_uid, woman,
+              detail);  // a failure to record is logged; nothing is sent either way
+  }
+  if (instances.empty() && !refused_studies.empty()) {
+    return respond(STATUS_MOVE_Refused_NotAuthorized,
+                   "Not authorized: studies of another imaging centre", nullptr);
   }
   if (instances.empty()) {
     spdlog::info("{} from {}: nothing matched, nothing sent", op, calling_);
@@ -1037,7 +1082,8 @@ void DimseServer::Impl::serve(Connection& c) {
             spdlog::debug("{} also proposed object types this hub does not accept: {}", calling,
                           list);
           }
-          DimseSession session(services, sink, door, stopping, assoc);
+          DimseSession session(services, sink, door, stopping, assoc,
+                               cimScopeOf(config.open ? nullptr : allowed.peer));
           const std::string end = session.run();
           std::string summary;
           if (session.received || session.refused) {

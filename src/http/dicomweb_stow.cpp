@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "dicom/instance_reader.h"
+#include "domain/cim_scope.h"
 #include "http/dicomweb_json.h"
 #include "http/handler_util.h"
 #include "http/http_util.h"
@@ -29,6 +30,7 @@ using nlohmann::json;
 constexpr int kReasonProcessingFailure = 0x0110;
 constexpr int kReasonDuplicateConflict = 0x0111;
 constexpr int kReasonSopClassNotSupported = 0x0122;
+constexpr int kReasonNotAuthorized = 0x0124;  // PS3.7 C.4: Refused, Not Authorized
 constexpr int kReasonOutOfResources = 0xA700;
 constexpr int kReasonStudyMismatch = 0xA900;
 constexpr int kReasonCannotUnderstand = 0xC000;
@@ -94,6 +96,8 @@ int reasonOf(const IngestResult& r) {
       return kReasonDuplicateConflict;
     case IngestStatus::kQuarantined:
       return kReasonIdentityConflict;
+    case IngestStatus::kNotAuthorized:
+      return kReasonNotAuthorized;
     case IngestStatus::kRejected:
       if (r.rejected_kind == static_cast<int>(DicomRejected::Kind::kSopClassNotAccepted))
         return kReasonSopClassNotSupported;
@@ -167,7 +171,16 @@ void storeInstances(HubServices& services, HttpRequest& req, ResponseWriter& w,
   for (const auto& p : parts) staged.paths.push_back(p.path);
   if (parts.empty()) throw HttpError(400, "the multipart body holds no part; nothing stored");
 
-  const IngestSource source{"STOW-RS", "", peerAddress(req.peer)};
+  IngestSource source{"STOW-RS", "", peerAddress(req.peer)};
+  if (req.principal && req.principal->role != Role::kOpen) {
+    // A CIM-bound caller (technologist, L1 radiologist, gateway token) stores only its own
+    // centre's images; ingest refuses the others' (kNotAuthorized) and audits the refusal.
+    source.scope = cimScopeOf(*req.principal);
+    const AuditActor who = requestActor(req);
+    source.sender = who.actor;
+    source.actor = who.actor;
+    source.actor_role = who.role;
+  }
   std::vector<Outcome> outcomes;
   for (size_t i = 0; i < parts.size(); ++i) {
     const StagedPart& part = parts[i];

@@ -15,6 +15,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "domain/cim_scope.h"
 #include "http/handler_util.h"
 #include "http/http_util.h"
 #include "http/routes.h"
@@ -50,13 +51,25 @@ bool boolean(const json& j, const char* key) {
   return it->get<bool>();
 }
 
+// The sender of an upload: a CIM-bound caller (a gateway token) stores only its centre's images
+// (an image of another centre is refused by ingest); administrators and --open send for any.
+UploadSender uploadSender(const HttpRequest& req) {
+  UploadSender s;
+  if (!req.principal || req.principal->role == Role::kOpen) return s;
+  s.scope = cimScopeOf(*req.principal);
+  const AuditActor who = requestActor(req);
+  s.actor = who.actor;
+  s.actor_role = who.role;
+  return s;
+}
+
 // A gateway's credentials (its token; a client certificate once mapped to an account) are bound
 // to one CIM: it may only send, announce and resume for that CIM. Administrators and --open
 // act for any. A refusal is audited (who, which CIM it claimed, from where) before the 403.
 void requireOwnCim(HubServices& services, const HttpRequest& req, const std::string& cim,
                    const char* object_type, const std::string& object_id) {
   const Principal* p = req.principal.get();
-  if (!p || !isCimBound(p->role) || p->hasCim(cim)) return;
+  if (!p || cimScopeOf(*p).covers(cim)) return;
   std::string bound;
   for (const auto& c : p->cims) bound += (bound.empty() ? "" : ", ") + c;
   const std::string why = "these credentials belong to the gateway of " +
@@ -164,7 +177,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
                  requireOwnCim(services, req, owner->cim, "gateway-upload", owner->sop_uid);
                UploadRow r;
                try {
-                 r = rx.status(req.param("upload"));
+                 r = rx.status(req.param("upload"), uploadSender(req));
                } catch (const GatewayProtocolError& e) {
                  rethrow(e);
                }
@@ -193,7 +206,7 @@ void addGatewayRoutes(Router& router, HubServices& services) {
                        // slow link.
                        return req.body->read(buf, std::min<size_t>(n, kPieceBytes));
                      },
-                     req.peer);
+                     req.peer, uploadSender(req));
                } catch (const GatewayProtocolError& e) {
                  rethrow(e);
                }

@@ -169,6 +169,19 @@ struct Where {
       args.push_back(to);
     }
   }
+  // A CIM confinement (StudyQuery::cims...): exact values, never wildcards; an empty list
+  // matches nothing.
+  void cims(const std::optional<std::vector<std::string>>& values, bool outside = false) {
+    if (!values) return;
+    if (values->empty()) {
+      if (!outside) add("0");
+      return;
+    }
+    std::string q;
+    for (std::size_t i = 0; i < values->size(); ++i) q += i ? ",?" : "?";
+    add(std::string("p.issuer ") + (outside ? "NOT IN (" : "IN (") + q + ")");
+    args.insert(args.end(), values->begin(), values->end());
+  }
   void in(const std::string& column, const std::vector<std::string>& values) {
     if (values.empty()) return;
     std::string q;
@@ -718,6 +731,7 @@ std::string studySql(const StudyQuery& q, Where& w) {
     w.add("p.woman_id = ?");
     w.args.push_back(std::to_string(*q.woman_id));
   }
+  w.cims(q.cims);
   return std::string("SELECT ") + kStudyColumns +
          " FROM studies s JOIN patients p ON p.id = s.patient_ref" + w.sql +
          " ORDER BY s.study_date DESC, s.id DESC LIMIT ? OFFSET ?";
@@ -756,6 +770,7 @@ std::vector<SeriesRow> ArchiveIndex::findSeries(const SeriesQuery& q) {
   w.text("se.modality", q.modality);
   w.text("se.series_number", q.series_number);
   w.text("p.patient_id", q.patient_id);
+  w.cims(q.cims);
   auto db = reader();
   auto st = db->prepare(
       "SELECT se.series_uid, s.study_uid, se.modality, se.series_number, se.description, "
@@ -781,14 +796,40 @@ std::vector<SeriesRow> ArchiveIndex::findSeries(const SeriesQuery& q) {
   return out;
 }
 
-std::vector<InstanceRow> ArchiveIndex::findInstances(const InstanceQuery& q) {
-  Where w;
+namespace {
+
+void instanceWhere(const InstanceQuery& q, Where& w) {
   w.in("s.study_uid", q.study_uids);
   w.in("se.series_uid", q.series_uids);
   w.in("i.sop_uid", q.sop_uids);
   w.text("i.sop_class", q.sop_class);
   w.text("i.instance_number", q.instance_number);
   w.text("p.patient_id", q.patient_id);
+  w.cims(q.cims, q.outside_cims);
+}
+
+}  // namespace
+
+std::vector<StudyRow> ArchiveIndex::findStudiesOfInstances(const InstanceQuery& q) {
+  Where w;
+  instanceWhere(q, w);
+  auto db = reader();
+  auto st = db->prepare(std::string("SELECT ") + kStudyColumns +
+                        " FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id IN "
+                        "(SELECT se.study_ref FROM instances i JOIN series se ON se.id = "
+                        "i.series_ref JOIN studies s ON s.id = se.study_ref JOIN patients p ON "
+                        "p.id = s.patient_ref" +
+                        w.sql + ") ORDER BY s.id LIMIT ? OFFSET ?");
+  int i = w.bindAll(st);
+  bindPage(st, i, q.limit, q.offset, 1000000);
+  std::vector<StudyRow> out;
+  while (st.step()) out.push_back(readStudy(st));
+  return out;
+}
+
+std::vector<InstanceRow> ArchiveIndex::findInstances(const InstanceQuery& q) {
+  Where w;
+  instanceWhere(q, w);
   auto db = reader();
   auto st = db->prepare(std::string("SELECT ") + kInstanceColumns +
                         " FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s "
@@ -806,6 +847,7 @@ std::vector<PatientRow> ArchiveIndex::findPatients(const PatientQuery& q) {
   w.text("p.patient_id", q.patient_id);
   w.text("p.name_key", q.patient_name, true);
   w.date("p.birth_date", q.birth_date);
+  w.cims(q.cims);
   auto db = reader();
   auto st = db->prepare(
       "SELECT p.id, p.woman_id, p.patient_id, p.issuer, p.name, p.birth_date, p.sex, p.ins, "

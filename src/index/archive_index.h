@@ -80,6 +80,9 @@ class ArchiveIndex {
   std::vector<SeriesRow> findSeries(const SeriesQuery& q);
   std::vector<InstanceRow> findInstances(const InstanceQuery& q);
   std::vector<PatientRow> findPatients(const PatientQuery& q);
+  // The studies the instances matching `q` belong to (each once), in index order; `q.limit`
+  // and `q.offset` page the studies. A confined retrieve asks it for what it refused.
+  std::vector<StudyRow> findStudiesOfInstances(const InstanceQuery& q);
   // SQLite's plan for a study query (tests use it to prove queries stay on indexes at scale).
   std::string explainStudies(const StudyQuery& q);
 

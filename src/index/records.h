@@ -143,6 +143,9 @@ struct StudyQuery {
   std::string study_description;
   std::string referring;
   std::optional<int64_t> woman_id;
+  // Confinement to imaging centres (a CIM-bound caller, domain/cim_scope.h): when set, only
+  // the rows of patients whose IssuerOfPatientID is exactly one of these (empty list: none).
+  std::optional<std::vector<std::string>> cims;
   int64_t limit = 100;
   int64_t offset = 0;
 };
@@ -153,6 +156,9 @@ struct SeriesQuery {
   std::string modality;
   std::string series_number;
   std::string patient_id;
+  // Confinement to imaging centres (a CIM-bound caller, domain/cim_scope.h): when set, only
+  // the rows of patients whose IssuerOfPatientID is exactly one of these (empty list: none).
+  std::optional<std::vector<std::string>> cims;
   int64_t limit = 1000;
   int64_t offset = 0;
 };
@@ -164,6 +170,11 @@ struct InstanceQuery {
   std::string sop_class;
   std::string instance_number;
   std::string patient_id;
+  // Confinement to imaging centres (a CIM-bound caller, domain/cim_scope.h): when set, only
+  // the rows of patients whose IssuerOfPatientID is exactly one of these (empty list: none).
+  std::optional<std::vector<std::string>> cims;
+  // With `cims`: the rows of the *other* centres instead (what a confined retrieve refused).
+  bool outside_cims = false;
   int64_t limit = 10000;
   int64_t offset = 0;
 };
@@ -172,6 +183,9 @@ struct PatientQuery {
   std::string patient_id;
   std::string patient_name;
   std::string birth_date;
+  // Confinement to imaging centres (a CIM-bound caller, domain/cim_scope.h): when set, only
+  // the rows of patients whose IssuerOfPatientID is exactly one of these (empty list: none).
+  std::optional<std::vector<std::string>> cims;
   int64_t limit = 100;
   int64_t offset = 0;
 };

@@ -206,7 +206,7 @@ void GatewayReceiver::settleIfHeld(UploadRow& row) {
   spdlog::warn("Refused image {} announced by the gateway of {}: {}", row.sop_uid, row.cim, why);
 }
 
-UploadRow GatewayReceiver::status(const std::string& upload_id) {
+UploadRow GatewayReceiver::status(const std::string& upload_id, const UploadSender& sender) {
   auto row = ledger_.upload(upload_id);
   if (!row) throw GatewayProtocolError(Kind::kNotFound, "no such upload");
   if (row->state != "receiving") return *row;
@@ -222,13 +222,13 @@ UploadRow GatewayReceiver::status(const std::string& upload_id) {
     if (fd >= 0) ::close(fd);
   }
   if (s->loaded) row->offset = s->durable;
-  if (row->offset == row->size) complete(*row, "");
+  if (row->offset == row->size) complete(*row, "", sender);
   return *row;
 }
 
 UploadRow GatewayReceiver::append(const std::string& upload_id, uint64_t offset,
                                   const std::function<size_t(char*, size_t)>& read,
-                                  const std::string& peer) {
+                                  const std::string& peer, const UploadSender& sender) {
   auto found = ledger_.upload(upload_id);
   if (!found) throw GatewayProtocolError(Kind::kNotFound, "no such upload");
   UploadRow row = *found;
@@ -332,11 +332,12 @@ UploadRow GatewayReceiver::append(const std::string& upload_id, uint64_t offset,
                                "a newer request took this upload over; query its offset");
   std::lock_guard lk(s->mu);
   row.offset = s->durable;
-  if (row.offset == row.size) complete(row, peer);
+  if (row.offset == row.size) complete(row, peer, sender);
   return row;
 }
 
-void GatewayReceiver::complete(UploadRow& row, const std::string& peer) {
+void GatewayReceiver::complete(UploadRow& row, const std::string& peer,
+                               const UploadSender& sender) {
   const fs::path part = partPath(row.upload_id);
   auto restart = [&](const std::string& why) {
     removeQuietly(part);
@@ -378,6 +379,9 @@ void GatewayReceiver::complete(UploadRow& row, const std::string& peer) {
     throw GatewayProtocolError(Kind::kUnavailable,
                                "the hub cannot move the upload into its archive now; retry later");
   IngestSource source{"gateway", row.cim, peer, row.sop_uid, {}};
+  source.scope = sender.scope;
+  source.actor = sender.actor;
+  source.actor_role = sender.actor_role;
   const IngestResult r = ingest_.ingestStagedFile(staged, source, row.sha256);
   removeQuietly(staged);
   switch (r.status) {

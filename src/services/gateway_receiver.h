@@ -82,6 +82,13 @@ struct ManifestOutcome {
   bool complete = false;                                     // the exam has every required view
 };
 
+// Who drives an upload: the imaging centres it may send for (a gateway token bound to one CIM;
+// every centre for an administrator or hub --open) and its name in the audit trail.
+struct UploadSender {
+  CimScope scope;
+  std::string actor, actor_role;
+};
+
 class GatewayReceiver {
  public:
   // `uploads_dir` holds partial uploads (on the blob store's filesystem, so a finished upload
@@ -101,14 +108,18 @@ class GatewayReceiver {
 
   // The upload with its durable offset (bytes in flight on another connection are made durable
   // first). Throws kNotFound.
-  UploadRow status(const std::string& upload_id);
+  // `sender`: who asks (its CIM scope bounds what a completed upload may store).
+  UploadRow status(const std::string& upload_id, const UploadSender& sender = {});
 
   // Appends bytes pulled from `read` (returns 0 at the end; may throw when the client's body
   // breaks off: what arrived is kept and confirmed, then the exception goes on) at `offset`,
   // which must equal the durable offset (kOffsetMismatch otherwise). When the last byte
   // arrives, verifies and ingests. Returns the upload after the request.
+  // An image of another imaging centre than `sender`'s scope is refused (state "refused",
+  // nothing stored, audited by ingest).
   UploadRow append(const std::string& upload_id, uint64_t offset,
-                   const std::function<size_t(char*, size_t)>& read, const std::string& peer);
+                   const std::function<size_t(char*, size_t)>& read, const std::string& peer,
+                   const UploadSender& sender = {});
 
   // Acknowledges `manifest` when every instance is stored and verified; records the ledger.
   // A manifest with a dismissal is recorded as dismissed (with its reason), whatever arrived.
@@ -127,7 +138,7 @@ class GatewayReceiver {
   std::shared_ptr<Slot> slot(const std::string& upload_id);
   std::filesystem::path partPath(const std::string& upload_id) const;
   // Verifies and ingests a complete upload; updates the row.
-  void complete(UploadRow& row, const std::string& peer);
+  void complete(UploadRow& row, const std::string& peer, const UploadSender& sender);
   // A new or retried upload of an instance the archive may already hold: stored or refused at
   // once (row updated), or left receiving.
   void settleIfHeld(UploadRow& row);

@@ -7,6 +7,7 @@
 
 #include "dicom/instance_reader.h"
 #include "domain/view_classifier.h"
+#include "services/audit_service.h"
 #include "services/identity_service.h"
 #include "services/view_json.h"
 #include "storage/sha256.h"
@@ -36,6 +37,8 @@ const char* toString(IngestStatus s) {
       return "quarantined";
     case IngestStatus::kRejected:
       return "rejected";
+    case IngestStatus::kNotAuthorized:
+      return "not-authorized";
     default:
       return "failed";
   }
@@ -72,6 +75,26 @@ IngestService::IngestService(BlobStore& blobs, ArchiveIndex& index, IngestOption
     : blobs_(blobs), index_(index), options_(std::move(options)) {
   if (options_.accepted_sop_classes.empty())
     options_.accepted_sop_classes = defaultAcceptedSopClasses();
+}
+
+void IngestService::auditRefusal(const IngestSource& source, const InstanceSummary& s) {
+  if (!audit_) return;
+  const std::string actor = source.actor.empty()
+                                ? source.door + ":" + (source.sender.empty() ? "?" : source.sender)
+                                : source.actor;
+  const std::string role = source.actor_role.empty() ? source.door : source.actor_role;
+  const nlohmann::json detail = {{"door", source.door},
+                                 {"issuer", s.issuer_of_patient_id.substr(0, 64)},
+                                 {"sender_cims", source.scope.cims()},
+                                 {"study", s.study_instance_uid}};
+  try {
+    // The object is not stored and not attached to a woman: the study is the record.
+    audit_->record(actor, role, "store.cim-refused", "instance", s.sop_instance_uid, std::nullopt,
+                   source.describe(), detail.dump());
+  } catch (const std::exception& e) {
+    spdlog::error("AUDIT: the refusal of instance {} from {} could not be recorded: {}",
+                  s.sop_instance_uid, source.describe(), e.what());
+  }
 }
 
 IngestResult IngestService::ingestBytes(std::string_view bytes, const IngestSource& source) {
@@ -140,6 +163,28 @@ IngestResult IngestService::ingestStagedFile(const fs::path& staged, const Inges
     r.message = e.what();
     spdlog::warn("Refused an object sent by {}: {}", source.describe(), r.message);
     return r;
+  }
+
+  // A CIM-bound sender sends only its own centre's images: checked once the issuer is known,
+  // before identity vigilance, the blob store or the index see the object.
+  const SenderIssuerDecision issuer =
+      decideSenderIssuer(source.scope, r.summary.issuer_of_patient_id);
+  if (!issuer.accepted) {
+    removeQuietly(staged);
+    ++counters_.not_authorized;
+    r.status = IngestStatus::kNotAuthorized;
+    r.message = issuer.sentence;
+    spdlog::warn("Refused instance {} of study {} sent by {}: {}", r.summary.sop_instance_uid,
+                 r.summary.study_instance_uid, source.describe(), r.message);
+    auditRefusal(source, r.summary);
+    return r;
+  }
+  if (issuer.issuer_from_sender) {
+    spdlog::info(
+        "Instance {} from {} has no IssuerOfPatientID (0010,0021): attributed to imaging centre "
+        "{}, the sender's",
+        r.summary.sop_instance_uid, source.describe(), issuer.issuer);
+    r.summary.issuer_of_patient_id = issuer.issuer;
   }
 
   StoredInstance rec;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/cim_scope.h"
 #include "domain/exam_assessment.h"
 #include "domain/instance_summary.h"
 #include "index/archive_index.h"
@@ -21,6 +22,7 @@
 
 namespace dualread {
 
+class AuditService;
 class IdentityService;
 
 struct IngestSource {
@@ -38,6 +40,14 @@ struct IngestSource {
   // context's SOP Class); empty = nothing announced. A dataset that says otherwise is refused.
   std::string announced_sop_instance_uid;
   std::string announced_sop_class_uid;
+  // The imaging centres the sender is bound to (a CIM-bound DICOM peer, gateway token or
+  // account): an object of another centre is refused before anything is stored
+  // (decideSenderIssuer, domain/cim_scope.h). Every centre by default.
+  CimScope scope;
+  // Who sends, as the audit trail names it (e.g. "dicom:CIM01_GW" / "dicom-peer", or the
+  // account's login and role@CIM); empty: "<door>:<sender>" / the door.
+  std::string actor;
+  std::string actor_role;
   std::string describe() const;
 };
 
@@ -47,6 +57,7 @@ enum class IngestStatus {
   kConflict,       // same UID, other bytes: quarantined
   kQuarantined,    // identity conflict with its study: quarantined
   kRejected,       // invalid input: nothing stored
+  kNotAuthorized,  // another imaging centre's object from a CIM-bound sender: nothing stored
   kFailed,         // the hub could not store it (disk, index): nothing acknowledged
 };
 
@@ -90,6 +101,9 @@ class IngestService {
   // service) before it is recorded; without it the index applies its own rule. Call once
   // before the doors start.
   void setIdentity(IdentityService* identity) { identity_ = identity; }
+  // Audit trail for refusals of another centre's objects (kNotAuthorized); `audit` outlives the
+  // service. Call once before the doors start.
+  void setAudit(AuditService* audit) { audit_ = audit; }
   // Lossless copies: when a SOP Instance UID arrives again with other bytes, the two files are
   // the same object (success, no duplicate, no quarantine) if they are copies of the same
   // original. The same image sent by a modality to the hub and through a gateway (JPEG-LS) is
@@ -116,17 +130,20 @@ class IngestService {
 
   struct Counters {
     std::atomic<uint64_t> stored{0}, duplicates{0}, conflicts{0}, quarantined{0}, rejected{0},
-        failed{0}, bytes{0};
+        not_authorized{0}, failed{0}, bytes{0};
   };
   const Counters& counters() const { return counters_; }
 
  private:
+  void auditRefusal(const IngestSource& source, const InstanceSummary& summary);
+
   BlobStore& blobs_;
   ArchiveIndex& index_;
   IngestOptions options_;
   Counters counters_;
   InstanceStoredObserver on_stored_;
   IdentityService* identity_ = nullptr;
+  AuditService* audit_ = nullptr;
   OriginalResolver original_of_;
 };
 

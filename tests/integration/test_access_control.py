@@ -82,7 +82,9 @@ class AccessControlTest(HubTestCase):
         self.assertIn("gw.cim01\tgateway\t" + cim, listing)
         self.assertNotIn(token, listing)
 
-        hub = Hub(data, config_text=CONFIG, open_access=False).start()
+        # The DICOM peers are the gateway's CIM's (a CIM-bound peer stores only its CIM's images).
+        hub = Hub(data, config_text=CONFIG.replace('cim = "CIM01"', f'cim = "{cim}"'),
+                  open_access=False).start()
         self._teardowns.append(hub.stop)
 
         # Nothing without credentials; health stays public for monitoring.
@@ -97,7 +99,10 @@ class AccessControlTest(HubTestCase):
         self.assertNotEqual(stranger.returncode, 0)
         moved = storescu(hub.dicom_port, [studies], aet="CIM01_VIEW", check=False)
         self.assertNotEqual(moved.returncode, 0)
-        storescu(hub.dicom_port, [studies], aet="CIM01_GW")
+        sent = storescu(hub.dicom_port, [studies], aet="CIM01_GW", extra=["-d"], check=False)
+        others = sum(len(s["files"]) for s in manifest["studies"] if s["cim"] != cim)
+        self.assertEqual((sent.stdout + sent.stderr).count("0x0124: Refused: Not authorized"),
+                         others)
         find = run(["findscu", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID=",
                     "-aet", "CIM01_GW", "-aec", hub.aet, "127.0.0.1", str(hub.dicom_port)],
                    check=False)

@@ -294,7 +294,9 @@ class GatewayCimBindingTest(GatewayCase):
 
     def test_gateway_may_only_act_for_the_cim_its_token_is_bound_to(self):
         data = os.path.join(self.tmp, "synth")
-        manifest = synth(data, women=1, rounds=1, seed=21)
+        # Seed 22: the woman's exam is at CIM01, the centre of the token that must deliver (a
+        # CIM-bound sender may not store another centre's images).
+        manifest = synth(data, women=1, rounds=1, seed=22)
         files = manifest_files(data, manifest)
         hub_dir = os.path.join(self.tmp, "hub")
         token1, file1 = self.token(hub_dir, "gw.cim01", "CIM01")
@@ -364,6 +366,21 @@ class GatewayCimBindingTest(GatewayCase):
         code, body = call("GET", f"/api/gateway/uploads/{up[0]}", None, token1)
         self.assertEqual(code, 200, body)
         self.assertEqual(body["state"], "stored")
+
+        # The CIM01 gateway relays an exam of CIM02 (IssuerOfPatientID CIM02): the hub refuses
+        # each image before storing it (a CIM sends only its own images) and audits it.
+        other = os.path.join(self.tmp, "synth-cim02")
+        other_files = manifest_files(other, synth(other, women=1, rounds=1, seed=21))
+        storescu(gw.dicom_port, [other + "/studies"], called=gw.aet)
+        refused = lambda: ledger_query(
+            hub_dir, "SELECT reason FROM ledger_uploads WHERE state = 'refused'")
+        wait_until(lambda: len(refused()) == len(other_files), "the refusals", log=gw.read_log)
+        self.assertTrue(all("not authorized" in r and "'CIM02'" in r for (r,) in refused()),
+                        refused())
+        self.assertEqual(stored_sop_uids(hub_dir), {f[1] for f in files})
+        audit = index_query(hub_dir, "SELECT actor, object_id FROM audit_log "
+                                     "WHERE action = 'store.cim-refused'")
+        self.assertEqual(sorted(audit), sorted(("gw.cim01", f[1]) for f in other_files))
 
 
 class GatewayRefusalTest(GatewayCase):

@@ -274,4 +274,59 @@ TEST_F(AccessMatrixLiveTest, AuditNamesTheAuthenticatedPrincipal) {
 }
 
 }  // namespace
+TEST_F(AccessMatrixLiveTest, StowOfAnotherCentresImagesIsRefusedNothingStored) {
+  ingest_->setAudit(audit_.get());  // as the hub wires it
+  auto stowAs = [&](const Caller& who, const TestImage& t) {
+    HeaderList h = who.headers;
+    h.emplace_back("Content-Type",
+                   "multipart/related; type=\"application/dicom\"; boundary=\"b-42\"");
+    h.emplace_back("Accept", "application/dicom+json");
+    return httpRequest(port_, "POST", "/dicomweb/studies", h,
+                       multipartBody({dicomBytes(t)}, "b-42"));
+  };
+  TestImage other;  // a CIM02 image
+  other.study_uid = "1.2.826.0.1.3680043.10.1011.77.9";
+  other.series_uid = other.study_uid + ".0";
+  other.sop_uid = other.study_uid + ".0.1";
+  other.issuer = "CIM02";
+  other.patient_id = "CIM02-000007";
+  const int64_t before = index_->totals().instances;
+  for (const char* login : {"tech", "gw.cim01", "reader.l1"}) {
+    auto r = stowAs(loginAs(login), other);
+    EXPECT_EQ(r.status, 409) << login << ": " << r.body;
+    const auto body = nlohmann::json::parse(r.body);
+    const auto& failed = body["00081198"]["Value"];
+    ASSERT_EQ(failed.size(), 1u) << r.body;
+    EXPECT_EQ(failed[0]["00081197"]["Value"][0], 0x0124) << login;
+    EXPECT_NE(r.header("warning").find("not authorized"), std::string::npos) << r.header("warning");
+  }
+  EXPECT_EQ(index_->totals().instances, before);
+  EXPECT_EQ(index_->totals().quarantined, 0);
+  AuditQuery q;
+  q.limit = 1000;
+  std::vector<std::string> actors;
+  for (const auto& e : audit_->query(q))
+    if (e.action == "store.cim-refused") {
+      actors.push_back(e.actor);
+      EXPECT_NE(e.role.find("@CIM01"), std::string::npos) << e.role;
+      EXPECT_EQ(e.object_id, other.sop_uid);
+    }
+  EXPECT_EQ(actors, (std::vector<std::string>{"tech", "gw.cim01", "reader.l1"}));
+  // The centre's own image goes through, and one without issuer becomes the sender's centre's.
+  TestImage own = other;
+  own.issuer = "CIM01";
+  own.patient_id = "CIM01-000042";
+  EXPECT_EQ(stowAs(loginAs("tech"), own).status, 200);
+  TestImage bare = own;
+  bare.study_uid = own.study_uid + "1";
+  bare.series_uid = bare.study_uid + ".0";
+  bare.sop_uid = bare.study_uid + ".0.1";
+  bare.issuer = "";
+  EXPECT_EQ(stowAs(loginAs("gw.cim01"), bare).status, 200);
+  StudyRow st;
+  ASSERT_TRUE(index_->getStudy(bare.study_uid, st));
+  EXPECT_EQ(st.patient.issuer, "CIM01");
+  // The regional centre's secretary may not STOW at all (matrix), so no unbound sender here.
+}
+
 }  // namespace dualread::testing

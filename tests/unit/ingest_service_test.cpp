@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "hub_fixture.h"
+#include "index/sqlite.h"
+#include "services/audit_service.h"
 #include "storage/sha256.h"
 #include "test_dicom.h"
 
@@ -18,10 +20,29 @@ class IngestServiceTest : public testing::HubFixture {
     testing::writeTestImage(t, path);
     return ingestFile(path);
   }
-  IngestResult ingestFile(const std::filesystem::path& path) {
+  IngestResult ingestFile(const std::filesystem::path& path,
+                          const IngestSource& source = {"TEST", "UNIT", "127.0.0.1"}) {
     auto staged = blobs_->newStagingPath();
     std::filesystem::copy_file(path, staged);
-    return ingest_->ingestStagedFile(staged, {"TEST", "UNIT", "127.0.0.1"});
+    return ingest_->ingestStagedFile(staged, source);
+  }
+  // Sent by a sender bound to `cims` (a CIM's DICOM peer, gateway token or account).
+  IngestResult ingestFrom(const TestImage& t, std::vector<std::string> cims) {
+    auto path = dir_ / "in.dcm";
+    testing::writeTestImage(t, path);
+    IngestSource source{"DIMSE", "CIM01_GW", "10.0.0.1"};
+    source.scope = CimScope::only(std::move(cims));
+    source.actor = "dicom:CIM01_GW";
+    source.actor_role = "dicom-peer";
+    return ingestFile(path, source);
+  }
+  std::vector<AuditEvent> refusals() {
+    AuditQuery q;
+    q.limit = 100;
+    std::vector<AuditEvent> out;
+    for (auto& e : audit_->query(q))
+      if (e.action == "store.cim-refused") out.push_back(e);
+    return out;
   }
   int blobCount() {
     int n = 0;
@@ -205,6 +226,84 @@ TEST_F(IngestServiceTest, LateralityContradictionNeedsReview) {
   for (const auto& v : views) ASSERT_TRUE(ingest(v).ok());
   auto e = exam(views[0].study_uid);
   EXPECT_EQ(e["status"], "needs-review");
+}
+
+TEST_F(IngestServiceTest, ABoundSenderMayNotStoreAnotherCentresImages) {
+  ingest_->setAudit(audit_.get());
+  TestImage t;
+  t.issuer = "CIM02";
+  t.patient_id = "CIM02-000007";
+  auto r = ingestFrom(t, {"CIM01"});
+  EXPECT_EQ(r.status, IngestStatus::kNotAuthorized);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.message.find("'CIM02'"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("nothing stored"), std::string::npos) << r.message;
+  EXPECT_EQ(r.summary.sop_instance_uid, t.sop_uid);
+  // Nothing stored, nothing quarantined, no staging file, no woman, no patient.
+  EXPECT_EQ(blobCount(), 0);
+  EXPECT_EQ(stagingCount(), 0);
+  const auto totals = index_->totals();
+  EXPECT_EQ(totals.instances, 0);
+  EXPECT_EQ(totals.quarantined, 0);
+  EXPECT_EQ(totals.patients, 0);
+  EXPECT_EQ(totals.women, 0);
+  EXPECT_EQ(ingest_->counters().not_authorized.load(), 1u);
+  // Audited: who, which object, the issuer and the sender's centre.
+  auto events = refusals();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "dicom:CIM01_GW");
+  EXPECT_EQ(events[0].role, "dicom-peer");
+  EXPECT_EQ(events[0].object_id, t.sop_uid);
+  const auto detail = nlohmann::json::parse(events[0].detail);
+  EXPECT_EQ(detail["issuer"], "CIM02");
+  EXPECT_EQ(detail["sender_cims"], nlohmann::json::array({"CIM01"}));
+  EXPECT_EQ(detail["study"], t.study_uid);
+  // The same image from its own centre (or an unbound sender) is stored.
+  EXPECT_EQ(ingestFrom(t, {"CIM02"}).status, IngestStatus::kStored);
+}
+
+TEST_F(IngestServiceTest, ABoundSendersImageWithoutIssuerIsItsCentres) {
+  TestImage t;
+  t.issuer = "";
+  auto r = ingestFrom(t, {"CIM01"});
+  ASSERT_EQ(r.status, IngestStatus::kStored) << r.message;
+  EXPECT_EQ(r.summary.issuer_of_patient_id, "CIM01");
+  StudyRow s;
+  ASSERT_TRUE(index_->getStudy(t.study_uid, s));
+  EXPECT_EQ(s.patient.issuer, "CIM01");
+  // The stored file is the one received (the issuer is the index's, not written in the file).
+  InstanceRow row;
+  ASSERT_TRUE(index_->findInstance(t.sop_uid, row));
+  EXPECT_EQ(sha256File(blobs_->pathOf(row.blob_key)), row.sha256);
+
+  // A sender of several centres must say which; an unbound sender's stays without issuer.
+  TestImage u = t;
+  u.study_uid = t.study_uid + ".9";
+  u.series_uid = u.study_uid + ".0";
+  u.sop_uid = u.series_uid + ".1";
+  r = ingestFrom(u, {"CIM01", "CIM03"});
+  EXPECT_EQ(r.status, IngestStatus::kNotAuthorized);
+  EXPECT_NE(r.message.find("several imaging centres"), std::string::npos) << r.message;
+  EXPECT_EQ(stagingCount(), 0);
+  r = ingest(u);
+  ASSERT_EQ(r.status, IngestStatus::kStored) << r.message;
+  ASSERT_TRUE(index_->getStudy(u.study_uid, s));
+  EXPECT_EQ(s.patient.issuer, "");
+}
+
+TEST_F(IngestServiceTest, ARefusalIsStillRefusedWhenTheAuditFails) {
+  ingest_->setAudit(audit_.get());
+  TestImage t;
+  t.issuer = "CIM02";
+  // The audit table is gone: the refusal stands (nothing stored) and is logged instead.
+  {
+    SqliteDb db((dir_ / "index.sqlite").string(), false);
+    db.exec("ALTER TABLE audit_log RENAME TO audit_log_moved");
+  }
+  auto r = ingestFrom(t, {"CIM01"});
+  EXPECT_EQ(r.status, IngestStatus::kNotAuthorized);
+  EXPECT_EQ(index_->totals().instances, 0);
+  EXPECT_EQ(blobCount(), 0);
 }
 
 class SmallLimitIngest : public IngestServiceTest {
