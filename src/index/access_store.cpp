@@ -230,6 +230,72 @@ bool AccessStore::setPassword(const std::string& login, const std::string& passw
   return db_->changes() == 1;
 }
 
+bool AccessStore::updateUser(const std::string& login, const std::string& role,
+                             const std::vector<std::string>& cims, const std::string& rpps,
+                             const std::string& display_name) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "UPDATE access_users SET role = ?, cims = ?, rpps = ?, display_name = ? WHERE login = ?");
+  st.bind(1, role).bind(2, joinCims(cims)).bind(3, rpps).bind(4, display_name).bind(5, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::setDisabled(const std::string& login, bool disabled) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("UPDATE access_users SET disabled = ? WHERE login = ?");
+  st.bind(1, int64_t{disabled ? 1 : 0}).bind(2, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::unlock(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "UPDATE access_users SET failed_logins = 0, locked_until = 0 WHERE login = ?");
+  st.bind(1, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::setTotpSecret(const std::string& login, const std::string& stored_secret) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("UPDATE access_users SET totp_secret = ? WHERE login = ?");
+  st.bind(1, stored_secret).bind(2, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+int AccessStore::deleteSessionsOf(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("DELETE FROM access_sessions WHERE kind = 'user' AND subject = ?");
+  st.bind(1, login);
+  st.step();
+  return db_->changes();
+}
+
+std::vector<TokenRow> AccessStore::tokensOf(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "SELECT substr(token_hash, 1, 16), login, created_at, revoked FROM access_tokens WHERE "
+      "login = ? ORDER BY created_at, token_hash");
+  st.bind(1, login);
+  std::vector<TokenRow> out;
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.integer(2), st.integer(3) != 0});
+  return out;
+}
+
+bool AccessStore::revokeToken(const std::string& login, const std::string& id) {
+  std::lock_guard lk(mu_);
+  if (id.size() != 16) return false;
+  auto st = db_->prepare(
+      "UPDATE access_tokens SET revoked = 1 WHERE login = ? AND substr(token_hash, 1, 16) = ? "
+      "AND revoked = 0");
+  st.bind(1, login).bind(2, id);
+  st.step();
+  return db_->changes() >= 1;
+}
+
 void AccessStore::addToken(const std::string& token_hash, const std::string& login, int64_t now) {
   std::lock_guard lk(mu_);
   auto st =

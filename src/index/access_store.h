@@ -33,6 +33,15 @@ struct UserRow {
   std::string created_at;
 };
 
+// A machine token as the administrator sees it: never the token, only an id (the first 16 hex
+// digits of its SHA-256, enough to name it, useless to authenticate).
+struct TokenRow {
+  std::string id;
+  std::string login;
+  int64_t created_at = 0;
+  bool revoked = false;
+};
+
 struct SessionRecord {
   std::string id_hash;
   std::string kind;     // "user" or "woman"
@@ -90,10 +99,22 @@ class AccessStore {
   int64_t recordFailedLogin(const std::string& login, int max_failed, int64_t lock_until);
   void recordSuccessfulLogin(const std::string& login);
   bool setPassword(const std::string& login, const std::string& password_hash);
+  // Account administration; each returns false when there is no such login.
+  bool updateUser(const std::string& login, const std::string& role,
+                  const std::vector<std::string>& cims, const std::string& rpps,
+                  const std::string& display_name);
+  bool setDisabled(const std::string& login, bool disabled);
+  bool unlock(const std::string& login);  // failed-login counter and lockout cleared
+  bool setTotpSecret(const std::string& login, const std::string& stored_secret);
+  // Ends every cookie session of `login`; returns how many.
+  int deleteSessionsOf(const std::string& login);
 
   // Machine tokens (by hash).
   void addToken(const std::string& token_hash, const std::string& login, int64_t now);
   std::optional<std::string> loginOfToken(const std::string& token_hash);
+  std::vector<TokenRow> tokensOf(const std::string& login);
+  // Revokes the active token of `login` whose id is `id`; false when none.
+  bool revokeToken(const std::string& login, const std::string& id);
 
   // Sessions (by hash of the id).
   void putSession(const SessionRecord& s);
