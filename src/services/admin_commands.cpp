@@ -142,6 +142,54 @@ int runAdminAddToken(const std::filesystem::path& data, const std::string& login
   }
 }
 
+int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream& out,
+                    std::ostream& err) {
+  if (!archiveExists(a.data, err)) return 2;
+  const int actions = a.disable + a.enable + a.unlock + a.reset_totp + a.remove_totp +
+                      a.password_stdin + a.generate_password;
+  if (actions != 1) {
+    err << "give exactly one of --disable, --enable, --unlock, --reset-totp, --remove-totp, "
+           "--password-stdin, --generate-password\n";
+    return 1;
+  }
+  try {
+    AccessService access(indexPath(a.data), AccessSettings{});
+    AuditService audit(a.data / "index.sqlite");
+    AccountAdmin admin(access, &audit);
+    AccountSecrets secrets;
+    if (a.disable || a.enable) {
+      admin.setDisabled(a.login, a.disable, kCliActor);
+      out << "Account " << a.login << (a.disable ? " disabled" : " enabled") << "\n";
+    } else if (a.unlock) {
+      admin.unlock(a.login, kCliActor);
+      out << "Account " << a.login << " unlocked\n";
+    } else if (a.reset_totp || a.remove_totp) {
+      secrets = admin.resetTotp(a.login, a.reset_totp, kCliActor);
+      out << "Second factor of " << a.login << (a.reset_totp ? " reset" : " removed") << "\n";
+    } else {
+      std::optional<std::string> password;
+      if (a.password_stdin) {
+        std::string line;
+        std::getline(in, line);
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+        password = line;
+      }
+      secrets = admin.resetPassword(a.login, password, kCliActor);
+      out << "Password of " << a.login << " reset\n";
+    }
+    if (secrets.password)
+      out << "New password (shown once; give it to its owner): " << *secrets.password << "\n";
+    if (secrets.totp_secret)
+      out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
+          << *secrets.totp_secret << "\n"
+          << *secrets.totp_uri << "\n";
+    return 0;
+  } catch (const AccessError& e) {
+    err << "Account not changed: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int runAdminWomanCode(const std::filesystem::path& data, const std::string& woman,
                       const std::string& round, std::ostream& out, std::ostream& err) {
   if (!archiveExists(data, err)) return 2;
