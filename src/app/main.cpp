@@ -285,6 +285,9 @@ int main(int argc, char** argv) {
                           "set the password read from stdin");
   admin_account->add_flag("--generate-password", account_args.generate_password,
                           "set a generated password (printed once)");
+  admin_account->add_option("--cert-cn", account_args.cert_cn,
+                            "gateways: the CN of the TLS client certificate it may use instead "
+                            "of a token (\"\" removes it)");
   std::string code_woman, code_round;
   auto* admin_code = admin->add_subcommand("woman-code", "issue a woman's portal access code");
   admin_code->add_option("--data", admin_data, "data directory")->required();

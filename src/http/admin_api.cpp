@@ -49,7 +49,8 @@ json accountJson(const AccountView& v) {
             {"locked", v.locked},
             {"failed_logins", v.failed_logins},
             {"active_tokens", v.active_tokens},
-            {"created_at", v.created_at}};
+            {"created_at", v.created_at},
+            {"cert_cn", v.cert_cn}};
   j["locked_until"] = v.locked ? json(isoTime(v.locked_until)) : json(nullptr);
   return j;
 }
@@ -144,7 +145,7 @@ void addAdminRoutes(Router& router, HubServices& services) {
       [s](HttpRequest& req, ResponseWriter& w) {
         const json body = readJsonBody(req, kMaxJsonBody, true);
         rejectUnknownFields(body, {"login", "role", "cims", "rpps", "display_name", "password",
-                                   "generate_password", "totp"});
+                                   "generate_password", "totp", "cert_cn"});
         NewAccount a;
         a.login = optString(body, "login", 64).value_or("");
         a.role = optString(body, "role", 40).value_or("");
@@ -156,6 +157,7 @@ void addAdminRoutes(Router& router, HubServices& services) {
         a.password = optString(body, "password", 1024).value_or("");
         a.generate_password = optBool(body, "generate_password", false);
         a.totp = optBool(body, "totp", false);
+        a.cert_cn = optString(body, "cert_cn", 64).value_or("");
         guarded(req, [&] {
           AccountAdmin& admin = adminOf(*s);
           const AccountSecrets secrets = admin.create(a, actorOf(req));
@@ -185,12 +187,13 @@ void addAdminRoutes(Router& router, HubServices& services) {
              "change an account's role, imaging centres, RPPS or display name",
              [s](HttpRequest& req, ResponseWriter& w) {
                const json body = readJsonBody(req, kMaxJsonBody, true);
-               rejectUnknownFields(body, {"role", "cims", "rpps", "display_name"});
+               rejectUnknownFields(body, {"role", "cims", "rpps", "display_name", "cert_cn"});
                AccountChange c;
                c.role = optString(body, "role", 40);
                c.cims = optCims(body);
                c.rpps = optString(body, "rpps", 20);
                c.display_name = optString(body, "display_name", 200);
+               c.cert_cn = optString(body, "cert_cn", 64);
                guarded(req, [&] {
                  sendJson(w, 200,
                           accountJson(adminOf(*s).change(loginParam(req), c, actorOf(req))));

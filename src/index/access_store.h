@@ -31,6 +31,7 @@ struct UserRow {
   int64_t locked_until = 0;  // unix seconds; 0 = not locked
   bool disabled = false;
   std::string created_at;
+  std::string cert_cn;  // machine accounts: subject CN of its TLS client certificate; empty = none
 };
 
 // A machine token as the administrator sees it: never the token, only an id (the first 16 hex
@@ -86,12 +87,17 @@ class AccessStore {
   AccessStore(const AccessStore&) = delete;
   AccessStore& operator=(const AccessStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int schemaVersion();
 
   // Users. addUser returns false when the login exists.
   bool addUser(const UserRow& u);
   std::optional<UserRow> user(const std::string& login);
+  // The account whose client-certificate CN is `cn`, or nullopt.
+  std::optional<UserRow> userByCertCn(const std::string& cn);
+  // Sets (or clears, with "") the client-certificate CN of `login`. False when no such login;
+  // throws IndexError when another account has that CN (unique).
+  bool setCertCn(const std::string& login, const std::string& cn);
   std::vector<UserRow> users();
   int64_t userCount();
   // Failed login: increments the counter; when it reaches `max_failed`, sets locked_until and

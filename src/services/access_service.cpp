@@ -477,6 +477,13 @@ std::optional<Principal> AccessService::tokenPrincipal(const std::string& token)
   return userPrincipal(*u, "token");
 }
 
+std::optional<Principal> AccessService::certificatePrincipal(const std::string& cn) {
+  if (cn.empty() || cn.size() > 64) return std::nullopt;
+  auto u = store_->userByCertCn(cn);
+  if (!u || u->role != roleName(Role::kGateway)) return std::nullopt;
+  return userPrincipal(*u, "certificate");
+}
+
 std::string AccessService::issueWomanCode(const std::string& woman_id, const std::string& round) {
   if (woman_id.empty() || round.empty() || round.size() > 32)
     throw AccessError("an access code needs a woman and a round (1 to 32 characters)");

@@ -117,6 +117,9 @@ class AccessService {
   void logout(const Principal& p, const std::string& source);
   // The principal of a bearer token (machine accounts), or nullopt.
   std::optional<Principal> tokenPrincipal(const std::string& token);
+  // The principal of the machine account whose client-certificate CN is `cn` (a certificate
+  // the TLS layer verified against [tls] ca), or nullopt (no such account, or disabled).
+  std::optional<Principal> certificatePrincipal(const std::string& cn);
   // HTTP Basic (DICOMweb peers, over TLS only — the caller checks TLS): same lockout and rate
   // limit as login(), no session.
   LoginResult basicLogin(const std::string& login, const std::string& password,

@@ -69,6 +69,7 @@ AccountView AccountAdmin::view(const UserRow& u) {
   for (const auto& t : access_.store().tokensOf(u.login))
     if (!t.revoked) ++v.active_tokens;
   v.created_at = u.created_at;
+  v.cert_cn = u.cert_cn;
   return v;
 }
 
@@ -77,6 +78,20 @@ void AccountAdmin::record(const AccountActor& by, const std::string& action,
   if (!audit_) return;
   audit_->record(by.login, by.role, action, "account", login, std::nullopt, by.source,
                  detail_json);
+}
+
+void AccountAdmin::checkCertCn(const std::string& login, Role role, const std::string& cn) {
+  if (cn.empty()) return;
+  if (role != Role::kGateway)
+    throw AccessError(
+        "only a gateway (machine) account may authenticate with a client certificate");
+  if (cn.size() > 64) throw AccessError("a certificate CN has at most 64 characters");
+  for (char c : cn)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw AccessError("the certificate CN holds a control character");
+  if (auto other = access_.store().userByCertCn(cn); other && other->login != login)
+    throw AccountConflict("the certificate CN '" + cn + "' already belongs to the account " +
+                          other->login);
 }
 
 void AccountAdmin::keepAnAdministrator(const UserRow& u, bool stays_active_admin) {
@@ -133,11 +148,13 @@ AccountSecrets AccountAdmin::create(const NewAccount& a, const AccountActor& by)
     throw AccessError("a second factor (TOTP) is for staff accounts with a password");
   if (access_.store().user(u.login))
     throw AccountConflict("the login '" + u.login + "' is already taken");
+  checkCertCn(u.login, u.role, a.cert_cn);
   record(by, "account.create", u.login,
          json({{"role", roleName(u.role)},
                {"cims", u.cims},
                {"rpps", u.rpps},
                {"totp", u.totp},
+               {"cert_cn", a.cert_cn},
                {"password", u.role == Role::kGateway ? "none"
                             : out.password         ? "generated"
                                                    : "given"}})
@@ -148,6 +165,7 @@ AccountSecrets AccountAdmin::create(const NewAccount& a, const AccountActor& by)
     // Taken between the check and the insert.
     throw AccountConflict(e.what());
   }
+  if (!a.cert_cn.empty()) access_.store().setCertCn(u.login, a.cert_cn);
   if (out.totp_secret) out.totp_uri = totpUri(u.login, *out.totp_secret);
   spdlog::info("Account {} ({}) created by {}", u.login, roleName(u.role), by.login);
   return out;
@@ -170,17 +188,22 @@ AccountView AccountAdmin::change(const std::string& login, const AccountChange& 
   const std::string name = c.display_name.value_or(u.display_name);
   if (name.size() > 200) throw AccessError("the display name is longer than 200");
   AccessService::checkBindings(role, cims, rpps);
+  const std::string cert_cn = c.cert_cn.value_or(u.cert_cn);
+  checkCertCn(login, role, cert_cn);
   keepAnAdministrator(u, role == Role::kAdministrator);
   json detail = json::object();
   if (role != old_role) detail["role"] = {{"from", u.role}, {"to", roleName(role)}};
   if (cims != u.cims) detail["cims"] = {{"from", u.cims}, {"to", cims}};
   if (rpps != u.rpps) detail["rpps"] = {{"from", u.rpps}, {"to", rpps}};
   if (name != u.display_name) detail["display_name"] = true;
+  if (cert_cn != u.cert_cn) detail["cert_cn"] = {{"from", u.cert_cn}, {"to", cert_cn}};
   if (detail.empty()) return view(u);
   record(by, "account.change", login, detail.dump());
   access_.store().updateUser(login, std::string(roleName(role)), cims, rpps, name);
+  if (cert_cn != u.cert_cn) access_.store().setCertCn(login, cert_cn);
   // Rights changed: the open sessions end, the next login carries the new ones.
-  if (detail.contains("role") || detail.contains("cims") || detail.contains("rpps"))
+  if (detail.contains("role") || detail.contains("cims") || detail.contains("rpps") ||
+      detail.contains("cert_cn"))
     access_.store().deleteSessionsOf(login);
   spdlog::info("Account {} changed by {}", login, by.login);
   return view(existing(login));

@@ -55,6 +55,7 @@ struct AccountView {
   int64_t failed_logins = 0;
   int active_tokens = 0;
   std::string created_at;
+  std::string cert_cn;  // gateways: the CN of the TLS client certificate it may use instead
 };
 
 struct NewAccount {
@@ -66,6 +67,7 @@ struct NewAccount {
   std::string password;            // ignored when generate_password
   bool generate_password = false;  // staff: a random password, returned once
   bool totp = false;
+  std::string cert_cn;  // gateways only: subject CN of its TLS client certificate
 };
 
 // Secrets created by a change, shown once to the administrator and stored nowhere in clear.
@@ -81,6 +83,7 @@ struct AccountChange {
   std::optional<std::vector<std::string>> cims;
   std::optional<std::string> rpps;
   std::optional<std::string> display_name;
+  std::optional<std::string> cert_cn;  // "" removes it
 };
 
 struct IssuedToken {
@@ -117,6 +120,9 @@ class AccountAdmin {
  private:
   UserRow existing(const std::string& login);
   AccountView view(const UserRow& u);
+  // Throws unless `cn` may be the certificate CN of `login` with `role` (gateways only, 1 to 64
+  // printable characters, no other account's).
+  void checkCertCn(const std::string& login, Role role, const std::string& cn);
   // Refuses a change that leaves no active administrator.
   void keepAnAdministrator(const UserRow& u, bool stays_active_admin);
   void record(const AccountActor& by, const std::string& action, const std::string& login,

@@ -146,10 +146,10 @@ int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream&
                     std::ostream& err) {
   if (!archiveExists(a.data, err)) return 2;
   const int actions = a.disable + a.enable + a.unlock + a.reset_totp + a.remove_totp +
-                      a.password_stdin + a.generate_password;
+                      a.password_stdin + a.generate_password + a.cert_cn.has_value();
   if (actions != 1) {
     err << "give exactly one of --disable, --enable, --unlock, --reset-totp, --remove-totp, "
-           "--password-stdin, --generate-password\n";
+           "--password-stdin, --generate-password, --cert-cn\n";
     return 1;
   }
   try {
@@ -157,7 +157,15 @@ int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream&
     AuditService audit(a.data / "index.sqlite");
     AccountAdmin admin(access, &audit);
     AccountSecrets secrets;
-    if (a.disable || a.enable) {
+    if (a.cert_cn) {
+      AccountChange c;
+      c.cert_cn = *a.cert_cn;
+      admin.change(a.login, c, kCliActor);
+      out << "Account " << a.login
+          << (a.cert_cn->empty() ? " no longer accepts a client certificate"
+                                 : " authenticates with the client certificate CN " + *a.cert_cn)
+          << "\n";
+    } else if (a.disable || a.enable) {
       admin.setDisabled(a.login, a.disable, kCliActor);
       out << "Account " << a.login << (a.disable ? " disabled" : " enabled") << "\n";
     } else if (a.unlock) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ struct AccountCommandArgs {
   bool reset_totp = false, remove_totp = false;
   bool password_stdin = false;  // the new password on stdin
   bool generate_password = false;
+  std::optional<std::string> cert_cn;  // gateways: bind ("" unbinds) a client-certificate CN
 };
 int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream& out,
                     std::ostream& err);

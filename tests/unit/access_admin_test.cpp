@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "access_fixture.h"
+#include "http/routes.h"
 #include "services/audit_service.h"
 #include "services/totp.h"
 
@@ -317,6 +318,64 @@ TEST_F(AccessAdminTest, NothingChangesWhenTheAuditCannotRecord) {
   EXPECT_FALSE(access_->store().user("ghost.user"));
   EXPECT_ANY_THROW(admin.issueToken("gw.cim01", AccountActor{"", "administrator", "x"}));
   EXPECT_EQ(admin.tokens("gw.cim01").size(), 1u) << "no token the trail does not show";
+}
+
+TEST_F(AccessAdminTest, AGatewayAuthenticatesWithItsClientCertificate) {
+  auto j = ok(call("PATCH", "/api/admin/users/gw.cim01", {{"cert_cn", "gateway-cim1"}}));
+  EXPECT_EQ(j["cert_cn"], "gateway-cim1");
+  auto r = call("PATCH", "/api/admin/users/sec", {{"cert_cn", "sec-laptop"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(error(r).find("only a gateway"), std::string::npos) << r.body;
+  r = call("POST", "/api/admin/users",
+           {{"login", "gw.two"}, {"role", "gateway"}, {"cims", {"CIM02"}}, {"cert_cn", "gateway-cim1"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_FALSE(access_->store().user("gw.two"));
+  EXPECT_EQ(call("PATCH", "/api/admin/users/gw.cim01", {{"cert_cn", std::string(65, 'x')}}).status,
+            400);
+  EXPECT_EQ(call("PATCH", "/api/admin/users/gw.cim01", {{"cert_cn", "bad\nname"}}).status, 400);
+
+  http::Router router;
+  http::registerHubRoutes(router, *services_);
+  http::AccessGate gate(*services_, router);
+  auto me = [&](const std::string& cn, bool secure, bool browser) {
+    http::HttpRequest req;
+    req.method = "GET";
+    req.path = "/api/auth/me";
+    req.segments = {"api", "auth", "me"};
+    req.secure = secure;
+    req.client_cert_cn = cn;
+    req.peer = "127.0.0.1:5";
+    if (browser) req.headers["sec-fetch-mode"] = "cors";
+    return req;
+  };
+  auto status = [&](http::HttpRequest req) {
+    try {
+      gate.check(req);
+      return req.principal ? 200 : 0;
+    } catch (const http::HttpError& e) {
+      return e.status();
+    }
+  };
+  auto req = me("gateway-cim1", true, false);
+  gate.check(req);
+  ASSERT_TRUE(req.principal);
+  EXPECT_EQ(req.principal->login, "gw.cim01");
+  EXPECT_EQ(req.principal->method, "certificate");
+  EXPECT_EQ(req.principal->cims, std::vector<std::string>{"CIM01"});
+  EXPECT_EQ(status(me("gateway-cim1", false, false)), 401) << "only a TLS-verified certificate";
+  EXPECT_EQ(status(me("unknown-client", true, false)), 401);
+  EXPECT_EQ(status(me("gateway-cim1", true, true)), 401) << "never for a browser's request";
+  ok(call("POST", "/api/admin/users/gw.cim01/disable"));
+  EXPECT_EQ(status(me("gateway-cim1", true, false)), 401) << "a disabled gateway";
+  ok(call("POST", "/api/admin/users/gw.cim01/enable"));
+  EXPECT_EQ(status(me("gateway-cim1", true, false)), 200);
+  ok(call("PATCH", "/api/admin/users/gw.cim01", {{"cert_cn", ""}}));
+  EXPECT_EQ(status(me("gateway-cim1", true, false)), 401) << "unbound";
+  bool audited = false;
+  for (const auto& e : auditOf("gw.cim01"))
+    audited = audited || (e.action == "account.change" &&
+                          e.detail.find("gateway-cim1") != std::string::npos);
+  EXPECT_TRUE(audited);
 }
 
 TEST_F(AccessAdminTest, ServiceListsAndGets) {

@@ -21,6 +21,7 @@ interface Account {
   failed_logins: number;
   active_tokens: number;
   created_at: string;
+  cert_cn: string;
 }
 interface TokenInfo {
   id: string;
@@ -100,6 +101,7 @@ export function accounts(main: HTMLElement, me: User): void {
     const cims = h('input#edit-cims', { value: a.cims.join(', '), placeholder: 'CIM01, CIM02' }) as HTMLInputElement;
     const rpps = h('input#edit-rpps', { value: a.rpps, inputmode: 'numeric', pattern: '[0-9]{11}' }) as HTMLInputElement;
     const name = h('input#edit-name', { value: a.display_name }) as HTMLInputElement;
+    const cert = h('input#edit-cert', { value: a.cert_cn, maxlength: 64 }) as HTMLInputElement;
     replace(
       editPanel,
       h(
@@ -110,7 +112,7 @@ export function accounts(main: HTMLElement, me: User): void {
             e.preventDefault();
             void act(
               'Compte modifié',
-              () => api('PATCH', base(a.login), { role: role.value, cims: CIM_ROLES.includes(role.value) ? cimsOf(cims.value) : [], rpps: rpps.value.trim(), display_name: name.value.trim() }),
+              () => api('PATCH', base(a.login), { role: role.value, cims: CIM_ROLES.includes(role.value) ? cimsOf(cims.value) : [], rpps: rpps.value.trim(), display_name: name.value.trim(), ...(a.role === 'gateway' ? { cert_cn: cert.value.trim() } : {}) }),
               a.login,
             ).then(() => replace(editPanel));
           },
@@ -124,6 +126,7 @@ export function accounts(main: HTMLElement, me: User): void {
         rpps,
         h('label.field', { for: 'edit-name' }, 'Nom affiché'),
         name,
+        a.role === 'gateway' ? [h('label.field', { for: 'edit-cert' }, 'CN du certificat client (au lieu d’un jeton, en HTTPS)'), cert] : null,
         h('div.actions', null, h('button.primary', { type: 'submit' }, 'Enregistrer'), h('button.ghost', { type: 'button', onclick: () => replace(editPanel) }, 'Annuler')),
       ),
     );
@@ -175,7 +178,7 @@ export function accounts(main: HTMLElement, me: User): void {
       h('td', null, label(ROLES, a.role)),
       h('td', null, a.cims.join(', ') || '—'),
       h('td', null, a.rpps || '—'),
-      h('td', null, isGateway ? `${a.active_tokens} jeton(s)` : a.totp ? 'Oui' : 'Non'),
+      h('td', null, isGateway ? `${a.active_tokens} jeton(s)${a.cert_cn ? ` · certificat ${a.cert_cn}` : ''}` : a.totp ? 'Oui' : 'Non'),
       h('td', null, state(a)),
       h(
         'td.actions',
