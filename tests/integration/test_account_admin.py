@@ -159,6 +159,55 @@ class AccountAdminTest(HubTestCase):
                        admin["csrf"]]:
             self.assertNotIn(secret, log, "a secret reached the hub's log")
 
+    def test_gateway_authenticates_with_its_client_certificate(self):
+        from test_tls import TlsHub, dev_cert
+        pki = os.path.join(self.tmp, "pki")
+        dev_cert(pki, "--client", "gateway-cim1", "--client", "stranger")
+        data = os.path.join(self.tmp, "tlshub")
+        add_user(data, "admin", "administrator", ADMIN_PW)
+        run([BIN, "admin", "add-token", "--data", data, "--login", "gw.cim01", "--role",
+             "gateway", "--cim", "CIM01"])
+        out = run([BIN, "admin", "account", "--data", data, "--login", "gw.cim01",
+                   "--cert-cn", "gateway-cim1"]).stdout
+        self.assertIn("gateway-cim1", out)
+        p = run([BIN, "admin", "account", "--data", data, "--login", "admin",
+                 "--cert-cn", "admin-laptop"], check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("only a gateway", p.stderr)
+        hub = TlsHub(data, pki, 'client_cert = "optional"\n', CONFIG)
+        hub.open_access = False
+        hub.start(wait=False)
+        self._teardowns.append(hub.stop)
+        hub.wait_tls_ready()
+        hub.wait_ready()
+
+        def curl(client=None, extra=()):
+            cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--cacert",
+                   os.path.join(pki, "ca.pem")]
+            if client:
+                cmd += ["--cert", os.path.join(pki, f"client-{client}.pem"),
+                        "--key", os.path.join(pki, f"client-{client}-key.pem")]
+            cmd += list(extra) + [f"https://127.0.0.1:{hub.https_port}/api/auth/me"]
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            body, _, code = p.stdout.rpartition("\n")
+            return int(code), body
+
+        status, body = curl("gateway-cim1")
+        self.assertEqual(status, 200, body)
+        me = json.loads(body)
+        self.assertEqual((me["login"], me["role"], me["method"]),
+                         ("gw.cim01", "gateway", "certificate"))
+        self.assertEqual(me["cims"], ["CIM01"])
+        self.assertEqual(curl("stranger")[0], 401)
+        self.assertEqual(curl()[0], 401)
+        # A browser's request (Origin / Sec-Fetch headers) is never authenticated by the
+        # certificate the browser would present on its own.
+        self.assertEqual(curl("gateway-cim1", ["-H", "Origin: https://elsewhere.example"])[0],
+                         401)
+        # Disabled, the certificate no longer opens the door.
+        run([BIN, "admin", "account", "--data", data, "--login", "gw.cim01", "--disable"])
+        self.assertEqual(curl("gateway-cim1")[0], 401)
+
     def test_lost_key_file_stops_the_hub_with_a_sentence(self):
         data = os.path.join(self.tmp, "lost")
         add_user(data, "admin", "administrator", ADMIN_PW)
