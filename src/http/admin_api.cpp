@@ -140,48 +140,48 @@ void addAdminRoutes(Router& router, HubServices& services) {
                         "application/json", kNoStore);
              });
 
-  router.add(
-      "POST", "/api/admin/users", "create an account (password given or generated, shown once)",
-      [s](HttpRequest& req, ResponseWriter& w) {
-        const json body = readJsonBody(req, kMaxJsonBody, true);
-        rejectUnknownFields(body, {"login", "role", "cims", "rpps", "display_name", "password",
-                                   "generate_password", "totp", "cert_cn"});
-        NewAccount a;
-        a.login = optString(body, "login", 64).value_or("");
-        a.role = optString(body, "role", 40).value_or("");
-        if (a.login.empty() || a.role.empty())
-          throw HttpError(400, "an account needs a 'login' and a 'role'");
-        a.cims = optCims(body).value_or(std::vector<std::string>{});
-        a.rpps = optString(body, "rpps", 20).value_or("");
-        a.display_name = optString(body, "display_name", 200).value_or("");
-        a.password = optString(body, "password", 1024).value_or("");
-        a.generate_password = optBool(body, "generate_password", false);
-        a.totp = optBool(body, "totp", false);
-        a.cert_cn = optString(body, "cert_cn", 64).value_or("");
-        guarded(req, [&] {
-          AccountAdmin& admin = adminOf(*s);
-          const AccountSecrets secrets = admin.create(a, actorOf(req));
-          json out = {{"account", accountJson(admin.get(a.login))}};
-          out.update(secretsJson(secrets));
-          sendJson(w, 201, out, "application/json", kNoStore);
-        });
-      });
-
-  router.add("GET", "/api/admin/users/{login}", "one account and its bearer tokens (ids only)",
+  router.add("POST", "/api/admin/users",
+             "create an account (password given or generated, shown once)",
              [s](HttpRequest& req, ResponseWriter& w) {
-               requireKnownParams(req, {});
+               const json body = readJsonBody(req, kMaxJsonBody, true);
+               rejectUnknownFields(body, {"login", "role", "cims", "rpps", "display_name",
+                                          "password", "generate_password", "totp", "cert_cn"});
+               NewAccount a;
+               a.login = optString(body, "login", 64).value_or("");
+               a.role = optString(body, "role", 40).value_or("");
+               if (a.login.empty() || a.role.empty())
+                 throw HttpError(400, "an account needs a 'login' and a 'role'");
+               a.cims = optCims(body).value_or(std::vector<std::string>{});
+               a.rpps = optString(body, "rpps", 20).value_or("");
+               a.display_name = optString(body, "display_name", 200).value_or("");
+               a.password = optString(body, "password", 1024).value_or("");
+               a.generate_password = optBool(body, "generate_password", false);
+               a.totp = optBool(body, "totp", false);
+               a.cert_cn = optString(body, "cert_cn", 64).value_or("");
                guarded(req, [&] {
                  AccountAdmin& admin = adminOf(*s);
-                 json out = accountJson(admin.get(loginParam(req)));
-                 json tokens = json::array();
-                 for (const auto& t : admin.tokens(loginParam(req)))
-                   tokens.push_back({{"id", t.id},
-                                     {"created_at", isoTime(t.created_at)},
-                                     {"revoked", t.revoked}});
-                 out["tokens"] = tokens;
-                 sendJson(w, 200, out, "application/json", kNoStore);
+                 const AccountSecrets secrets = admin.create(a, actorOf(req));
+                 json out = {{"account", accountJson(admin.get(a.login))}};
+                 out.update(secretsJson(secrets));
+                 sendJson(w, 201, out, "application/json", kNoStore);
                });
              });
+
+  router.add(
+      "GET", "/api/admin/users/{login}", "one account and its bearer tokens (ids only)",
+      [s](HttpRequest& req, ResponseWriter& w) {
+        requireKnownParams(req, {});
+        guarded(req, [&] {
+          AccountAdmin& admin = adminOf(*s);
+          json out = accountJson(admin.get(loginParam(req)));
+          json tokens = json::array();
+          for (const auto& t : admin.tokens(loginParam(req)))
+            tokens.push_back(
+                {{"id", t.id}, {"created_at", isoTime(t.created_at)}, {"revoked", t.revoked}});
+          out["tokens"] = tokens;
+          sendJson(w, 200, out, "application/json", kNoStore);
+        });
+      });
 
   router.add("PATCH", "/api/admin/users/{login}",
              "change an account's role, imaging centres, RPPS or display name",
@@ -201,16 +201,15 @@ void addAdminRoutes(Router& router, HubServices& services) {
              });
 
   for (const bool disable : {true, false}) {
-    router.add("POST",
-               std::string("/api/admin/users/{login}/") + (disable ? "disable" : "enable"),
-               disable ? "disable an account (its sessions end)" : "enable a disabled account",
-               [s, disable](HttpRequest& req, ResponseWriter& w) {
-                 guarded(req, [&] {
-                   sendJson(w, 200,
-                            accountJson(adminOf(*s).setDisabled(loginParam(req), disable,
-                                                                actorOf(req))));
-                 });
-               });
+    router.add(
+        "POST", std::string("/api/admin/users/{login}/") + (disable ? "disable" : "enable"),
+        disable ? "disable an account (its sessions end)" : "enable a disabled account",
+        [s, disable](HttpRequest& req, ResponseWriter& w) {
+          guarded(req, [&] {
+            sendJson(w, 200,
+                     accountJson(adminOf(*s).setDisabled(loginParam(req), disable, actorOf(req))));
+          });
+        });
   }
 
   router.add("POST", "/api/admin/users/{login}/unlock",
@@ -251,18 +250,18 @@ void addAdminRoutes(Router& router, HubServices& services) {
                });
              });
 
-  router.add("GET", "/api/admin/users/{login}/tokens", "a gateway's bearer tokens (ids only)",
-             [s](HttpRequest& req, ResponseWriter& w) {
-               requireKnownParams(req, {});
-               guarded(req, [&] {
-                 json tokens = json::array();
-                 for (const auto& t : adminOf(*s).tokens(loginParam(req)))
-                   tokens.push_back({{"id", t.id},
-                                     {"created_at", isoTime(t.created_at)},
-                                     {"revoked", t.revoked}});
-                 sendJson(w, 200, {{"login", loginParam(req)}, {"tokens", tokens}});
-               });
-             });
+  router.add(
+      "GET", "/api/admin/users/{login}/tokens", "a gateway's bearer tokens (ids only)",
+      [s](HttpRequest& req, ResponseWriter& w) {
+        requireKnownParams(req, {});
+        guarded(req, [&] {
+          json tokens = json::array();
+          for (const auto& t : adminOf(*s).tokens(loginParam(req)))
+            tokens.push_back(
+                {{"id", t.id}, {"created_at", isoTime(t.created_at)}, {"revoked", t.revoked}});
+          sendJson(w, 200, {{"login", loginParam(req)}, {"tokens", tokens}});
+        });
+      });
 
   router.add("POST", "/api/admin/users/{login}/tokens",
              "issue a bearer token to a gateway account (shown once)",
@@ -278,8 +277,9 @@ void addAdminRoutes(Router& router, HubServices& services) {
              [s](HttpRequest& req, ResponseWriter& w) {
                guarded(req, [&] {
                  adminOf(*s).revokeToken(loginParam(req), req.param("token"), actorOf(req));
-                 sendJson(w, 200,
-                          {{"login", loginParam(req)}, {"id", req.param("token")}, {"revoked", true}});
+                 sendJson(
+                     w, 200,
+                     {{"login", loginParam(req)}, {"id", req.param("token")}, {"revoked", true}});
                });
              });
 }

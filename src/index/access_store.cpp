@@ -276,8 +276,8 @@ bool AccessStore::setDisabled(const std::string& login, bool disabled) {
 
 bool AccessStore::unlock(const std::string& login) {
   std::lock_guard lk(mu_);
-  auto st = db_->prepare(
-      "UPDATE access_users SET failed_logins = 0, locked_until = 0 WHERE login = ?");
+  auto st =
+      db_->prepare("UPDATE access_users SET failed_logins = 0, locked_until = 0 WHERE login = ?");
   st.bind(1, login);
   st.step();
   return db_->changes() == 1;

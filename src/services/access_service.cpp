@@ -156,7 +156,8 @@ void AccessService::checkBindings(Role role, const std::vector<std::string>& cim
     if (auto p = cimProblem(c); !p.empty()) throw AccessError("'" + c.substr(0, 64) + "': " + p);
   for (size_t i = 0; i < cims.size(); ++i)
     for (size_t j = i + 1; j < cims.size(); ++j)
-      if (cims[i] == cims[j]) throw AccessError("the imaging centre " + cims[i] + " is named twice");
+      if (cims[i] == cims[j])
+        throw AccessError("the imaging centre " + cims[i] + " is named twice");
   if (needsRpps(role) && rpps.empty())
     throw AccessError("a doctor account must carry her RPPS number (--rpps)");
   if (!rpps.empty())

@@ -28,8 +28,8 @@ std::string generatedPassword() {
 Role roleOf(const std::string& name) {
   auto r = parseRole(name);
   if (!r || *r == Role::kWoman)
-    throw AccessError("'" + name.substr(0, 40) + "' is not a role; use one of: " +
-                      accountRoleList());
+    throw AccessError("'" + name.substr(0, 40) +
+                      "' is not a role; use one of: " + accountRoleList());
   return *r;
 }
 
@@ -76,8 +76,7 @@ AccountView AccountAdmin::view(const UserRow& u) {
 void AccountAdmin::record(const AccountActor& by, const std::string& action,
                           const std::string& login, const std::string& detail_json) {
   if (!audit_) return;
-  audit_->record(by.login, by.role, action, "account", login, std::nullopt, by.source,
-                 detail_json);
+  audit_->record(by.login, by.role, action, "account", login, std::nullopt, by.source, detail_json);
 }
 
 void AccountAdmin::checkCertCn(const std::string& login, Role role, const std::string& cn) {
@@ -156,8 +155,8 @@ AccountSecrets AccountAdmin::create(const NewAccount& a, const AccountActor& by)
                {"totp", u.totp},
                {"cert_cn", a.cert_cn},
                {"password", u.role == Role::kGateway ? "none"
-                            : out.password         ? "generated"
-                                                   : "given"}})
+                            : out.password           ? "generated"
+                                                     : "given"}})
              .dump());
   try {
     out.totp_secret = access_.addUser(u);
@@ -305,7 +304,8 @@ void AccountAdmin::revokeToken(const std::string& login, const std::string& toke
   std::lock_guard lk(mu_);
   existing(login);
   bool active = false;
-  for (const auto& t : access_.store().tokensOf(login)) active = active || (t.id == token_id && !t.revoked);
+  for (const auto& t : access_.store().tokensOf(login))
+    active = active || (t.id == token_id && !t.revoked);
   if (!active)
     throw AccountNotFound("the account '" + login + "' has no active token " +
                           token_id.substr(0, 16));

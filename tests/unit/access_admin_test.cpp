@@ -127,32 +127,53 @@ TEST_F(AccessAdminTest, CreateRefusalsSayWhy) {
   const std::vector<Case> cases = {
       {{{"login", "x.y.z"}, {"role", "king"}, {"generate_password", true}}, 400, "not a role"},
       {{{"login", "x.y.z"}, {"role", "woman"}, {"generate_password", true}}, 400, "not a role"},
-      {{{"login", "x.y.z"}, {"role", "secretary"}, {"cims", {"CIM01"}}, {"generate_password", true}},
-       400, "not bound to an imaging centre"},
-      {{{"login", "x.y.z"}, {"role", "technologist"}, {"generate_password", true}}, 400,
-       "must name its imaging centre"},
-      {{{"login", "x.y.z"}, {"role", "technologist"}, {"cims", {"CIM01", "CIM02"}},
+      {{{"login", "x.y.z"},
+        {"role", "secretary"},
+        {"cims", {"CIM01"}},
         {"generate_password", true}},
-       400, "exactly one"},
+       400,
+       "not bound to an imaging centre"},
+      {{{"login", "x.y.z"}, {"role", "technologist"}, {"generate_password", true}},
+       400,
+       "must name its imaging centre"},
+      {{{"login", "x.y.z"},
+        {"role", "technologist"},
+        {"cims", {"CIM01", "CIM02"}},
+        {"generate_password", true}},
+       400,
+       "exactly one"},
       {{{"login", "x.y.z"}, {"role", "doctor"}, {"generate_password", true}}, 400, "RPPS"},
-      {{{"login", "x.y.z"}, {"role", "doctor"}, {"rpps", "123"}, {"generate_password", true}}, 400,
+      {{{"login", "x.y.z"}, {"role", "doctor"}, {"rpps", "123"}, {"generate_password", true}},
+       400,
        "11 digits"},
       {{{"login", "x.y.z"}, {"role", "secretary"}, {"password", "short"}}, 400, "at least 12"},
       {{{"login", "x.y.z"}, {"role", "secretary"}}, 400, "at least 12"},
-      {{{"login", "x.y.z"}, {"role", "secretary"}, {"password", "aaaaaaaaaaaaaaaa"}}, 400,
+      {{{"login", "x.y.z"}, {"role", "secretary"}, {"password", "aaaaaaaaaaaaaaaa"}},
+       400,
        "repeated"},
-      {{{"login", "x.y.z"}, {"role", "secretary"}, {"password", "a long enough one"},
+      {{{"login", "x.y.z"},
+        {"role", "secretary"},
+        {"password", "a long enough one"},
         {"generate_password", true}},
-       400, "not both"},
-      {{{"login", "gw.new"}, {"role", "gateway"}, {"cims", {"CIM01"}}, {"password", "a long one!!!!"}},
-       400, "bearer token"},
-      {{{"login", "gw.new"}, {"role", "gateway"}, {"cims", {"CIM01"}}, {"totp", true}}, 400,
+       400,
+       "not both"},
+      {{{"login", "gw.new"},
+        {"role", "gateway"},
+        {"cims", {"CIM01"}},
+        {"password", "a long one!!!!"}},
+       400,
+       "bearer token"},
+      {{{"login", "gw.new"}, {"role", "gateway"}, {"cims", {"CIM01"}}, {"totp", true}},
+       400,
        "staff"},
-      {{{"login", "Bad Login"}, {"role", "secretary"}, {"generate_password", true}}, 400,
+      {{{"login", "Bad Login"}, {"role", "secretary"}, {"generate_password", true}},
+       400,
        "cannot be a login"},
       {{{"role", "secretary"}}, 400, "needs a 'login'"},
       {{{"login", "x.y.z"}, {"role", "secretary"}, {"isAdmin", true}}, 400, "unknown field"},
-      {{{"login", "sec"}, {"role", "secretary"}, {"generate_password", true}}, 409, "already taken"},
+      {{{"login", "sec"}, {"role", "secretary"}, {"generate_password", true}},
+       409,
+       "already taken"},
   };
   for (const auto& c : cases) {
     auto r = call("POST", "/api/admin/users", c.body);
@@ -326,8 +347,9 @@ TEST_F(AccessAdminTest, AGatewayAuthenticatesWithItsClientCertificate) {
   auto r = call("PATCH", "/api/admin/users/sec", {{"cert_cn", "sec-laptop"}});
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(error(r).find("only a gateway"), std::string::npos) << r.body;
-  r = call("POST", "/api/admin/users",
-           {{"login", "gw.two"}, {"role", "gateway"}, {"cims", {"CIM02"}}, {"cert_cn", "gateway-cim1"}});
+  r = call(
+      "POST", "/api/admin/users",
+      {{"login", "gw.two"}, {"role", "gateway"}, {"cims", {"CIM02"}}, {"cert_cn", "gateway-cim1"}});
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_FALSE(access_->store().user("gw.two"));
   EXPECT_EQ(call("PATCH", "/api/admin/users/gw.cim01", {{"cert_cn", std::string(65, 'x')}}).status,
@@ -373,8 +395,8 @@ TEST_F(AccessAdminTest, AGatewayAuthenticatesWithItsClientCertificate) {
   EXPECT_EQ(status(me("gateway-cim1", true, false)), 401) << "unbound";
   bool audited = false;
   for (const auto& e : auditOf("gw.cim01"))
-    audited = audited || (e.action == "account.change" &&
-                          e.detail.find("gateway-cim1") != std::string::npos);
+    audited = audited ||
+              (e.action == "account.change" && e.detail.find("gateway-cim1") != std::string::npos);
   EXPECT_TRUE(audited);
 }
 

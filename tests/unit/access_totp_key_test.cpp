@@ -133,9 +133,7 @@ TEST_F(AccessTotpKeyTest, WrongKeyIsRefusedAtOpen) {
 TEST_F(AccessTotpKeyTest, MalformedOrWorldReadableKeyIsRefused) {
   const auto key = dir_ / "k" / "totp.key";
   std::filesystem::create_directories(key.parent_path());
-  {
-    std::ofstream(key) << "not a key\n";
-  }
+  { std::ofstream(key) << "not a key\n"; }
   ::chmod(key.c_str(), 0600);
   EXPECT_THROW(SecretBox(key, true), SecretKeyError);
   std::filesystem::remove(key);
