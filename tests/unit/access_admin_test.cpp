@@ -231,8 +231,10 @@ TEST_F(AccessAdminTest, DisableEnableAndTheLastAdministrator) {
   EXPECT_EQ(call("POST", "/api/admin/users/admin/disable").status, 409)
       << "a disabled administrator does not count";
   ok(call("POST", "/api/admin/users/admin2/enable"));
-  ok(call("PATCH", "/api/admin/users/admin", {{"role", "coordinator"}}));
   EXPECT_EQ(call("POST", "/api/admin/users/nobody/disable").status, 404);
+  ok(call("PATCH", "/api/admin/users/admin", {{"role", "coordinator"}}));
+  // Her own rights changed: her session ended with them.
+  EXPECT_EQ(call("GET", "/api/admin/users").status, 401);
 }
 
 TEST_F(AccessAdminTest, ResetPasswordGivenOrGenerated) {
