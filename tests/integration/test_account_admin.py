@@ -141,7 +141,7 @@ class AccountAdminTest(HubTestCase):
                      ("admin", "token.revoke", "gw.cim01")]:
             self.assertIn(want, actions)
         for secret in [generated, totp_secret, reset_pw, token]:
-            self.assertNotIn(secret, text)
+            self.assertNotIn(secret, text.decode())
 
         # The TOTP secret is encrypted in the index, under a private key file.
         key = os.path.join(data, "access.key")
