@@ -256,6 +256,7 @@ export function accounts(main: HTMLElement, me: User): void {
           toast(`Compte créé : ${login.value.trim()}`);
           showSecrets(login.value.trim(), r);
           (create as HTMLFormElement).reset();
+          role.value = 'secretary';
           await load();
         } catch (x) {
           err.textContent = (x as Error).message;
