@@ -324,6 +324,13 @@ void loadHubConfig(const std::filesystem::path& file, HubConfig& c) {
           throw std::runtime_error(where + "password_cost is interactive, moderate or minimum");
         c.access.password_cost = *v;
       }
+      if (name == "totp_key_file") {
+        known = true;
+        auto v = value.value<std::string>();
+        if (!v || v->empty() || v->size() > 4096)
+          throw std::runtime_error(where + "totp_key_file must be the path of a file");
+        c.access.totp_key_file = *v;
+      }
       if (!known) throw std::runtime_error(where + "has no key '" + name + "'");
     }
   }

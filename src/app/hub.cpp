@@ -12,6 +12,7 @@
 #include "index/register_store.h"
 #include "index/workflow_store.h"
 #include "services/access_service.h"
+#include "services/account_admin.h"
 #include "services/audit_service.h"
 #include "services/exam_service.h"
 #include "services/follow_up_service.h"
@@ -51,6 +52,7 @@ struct Hub::Impl {
   std::unique_ptr<GatewayReceiver> gateway;
   std::unique_ptr<HubServices> services;
   std::unique_ptr<AccessService> access;
+  std::unique_ptr<AccountAdmin> accounts;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<DimseServer> dimse;
 };
@@ -159,6 +161,8 @@ void Hub::start() {
         return w.birth_date;
       });
   impl_->services->access = impl_->access.get();
+  impl_->accounts = std::make_unique<AccountAdmin>(*impl_->access, impl_->audit.get());
+  impl_->services->accounts = impl_->accounts.get();
   // The code printed in a woman's letter is the one the portal accepts.
   impl_->letters->setAccessCodeIssuer(
       [a = impl_->access.get()](const std::string& woman, const std::string& round) {

@@ -271,6 +271,23 @@ int main(int argc, char** argv) {
   admin_token->add_option("--login", token_login, "gateway account")->required();
   admin_token->add_option("--role", token_role, "gateway")->required();
   admin_token->add_option("--cim", token_cim, "its imaging centre")->required();
+  AccountCommandArgs account_args;
+  auto* admin_account = admin->add_subcommand(
+      "account", "change an account: disable, enable, unlock, reset its password or TOTP");
+  admin_account->add_option("--data", account_args.data, "data directory")->required();
+  admin_account->add_option("--login", account_args.login, "account")->required();
+  admin_account->add_flag("--disable", account_args.disable, "disable it (its sessions end)");
+  admin_account->add_flag("--enable", account_args.enable, "enable it again");
+  admin_account->add_flag("--unlock", account_args.unlock, "clear a lockout");
+  admin_account->add_flag("--reset-totp", account_args.reset_totp, "a new TOTP secret (printed)");
+  admin_account->add_flag("--remove-totp", account_args.remove_totp, "remove the second factor");
+  admin_account->add_flag("--password-stdin", account_args.password_stdin,
+                          "set the password read from stdin");
+  admin_account->add_flag("--generate-password", account_args.generate_password,
+                          "set a generated password (printed once)");
+  admin_account->add_option("--cert-cn", account_args.cert_cn,
+                            "gateways: the CN of the TLS client certificate it may use instead "
+                            "of a token (\"\" removes it)");
   std::string code_woman, code_round;
   auto* admin_code = admin->add_subcommand("woman-code", "issue a woman's portal access code");
   admin_code->add_option("--data", admin_data, "data directory")->required();
@@ -324,6 +341,7 @@ int main(int argc, char** argv) {
     if (*admin_list) return runAdminListUsers(admin_data, std::cout, std::cerr);
     if (*admin_token)
       return runAdminAddToken(admin_data, token_login, token_role, token_cim, std::cout, std::cerr);
+    if (*admin_account) return runAdminAccount(account_args, std::cin, std::cout, std::cerr);
     if (*admin_code)
       return runAdminWomanCode(admin_data, code_woman, code_round, std::cout, std::cerr);
   } catch (const std::exception& e) {

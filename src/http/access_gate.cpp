@@ -124,6 +124,16 @@ void AccessGate::authenticate(HttpRequest& req, bool& cookie_session) const {
     throw HttpError(401, "unsupported Authorization scheme; use a session, Bearer or Basic",
                     kChallenge);
   }
+  // A client certificate verified by the TLS layer names a gateway, when an account is bound
+  // to its CN. Browsers present certificates on their own (like cookies, without CSRF
+  // protection): a request with browser headers is never authenticated by its certificate.
+  if (req.secure && !req.client_cert_cn.empty() && req.header("origin").empty() &&
+      req.header("sec-fetch-mode").empty()) {
+    if (auto p = access.certificatePrincipal(req.client_cert_cn)) {
+      req.principal = std::make_shared<const Principal>(std::move(*p));
+      return;
+    }
+  }
   const std::string sid = cookieValue(req.header("cookie"), kSessionCookie);
   if (sid.empty()) return;
   if (auto p = access.sessionPrincipal(sid)) {

@@ -1,7 +1,8 @@
 #pragma once
 // AccessGate: the one place where the HTTP door decides who is calling and whether they may —
 // called by HttpServer's dispatch before any handler. It authenticates (cookie session with its
-// CSRF token on state-changing requests, bearer token, HTTP Basic over TLS only), finds the
+// CSRF token on state-changing requests, bearer token, HTTP Basic over TLS only, or a verified
+// TLS client certificate whose CN is bound to a gateway account), finds the
 // route's entry in the permission matrix (http/access_policy.h), checks the role and the
 // row-level rule, and leaves the Principal in req.principal for the handler and the audit.
 // With config.open every request is served as "open-access". A route the router serves but

@@ -130,6 +130,19 @@ std::vector<RoutePolicy> buildTable() {
       only("PATCH", "/api/gateway/uploads/{upload}", {ADM, GW}),
       only("POST", "/api/gateway/manifests", {ADM, GW}),
       only("GET", "/api/ledger", {ADM, COO, SEC, TEC, GW}, RowRule::kCtiCim),
+      // Account administration (admin_api.cpp): administrators only.
+      only("GET", "/api/admin/users", {ADM}),
+      only("POST", "/api/admin/users", {ADM}),
+      only("GET", "/api/admin/users/{login}", {ADM}),
+      only("PATCH", "/api/admin/users/{login}", {ADM}),
+      only("POST", "/api/admin/users/{login}/disable", {ADM}),
+      only("POST", "/api/admin/users/{login}/enable", {ADM}),
+      only("POST", "/api/admin/users/{login}/unlock", {ADM}),
+      only("POST", "/api/admin/users/{login}/password", {ADM}),
+      only("POST", "/api/admin/users/{login}/totp", {ADM}),
+      only("GET", "/api/admin/users/{login}/tokens", {ADM}),
+      only("POST", "/api/admin/users/{login}/tokens", {ADM}),
+      only("DELETE", "/api/admin/users/{login}/tokens/{token}", {ADM}),
   };
   return t;
 }

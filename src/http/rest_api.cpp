@@ -191,6 +191,7 @@ void registerHubRoutes(Router& router, HubServices& services) {
   addFollowUpRoutes(router, services);
   addIdentityRoutes(router, services);
   addAccessRoutes(router, services);
+  addAdminRoutes(router, services);
   addPortalRoutes(router, services);
   addGatewayRoutes(router, services);
   setStaticFallback(router, services);

@@ -25,6 +25,8 @@ void addIdentityRoutes(Router& router, HubServices& services);
 // Access control: login, portal, audit views, access codes, doctors, share links
 // (access_api.cpp).
 void addAccessRoutes(Router& router, HubServices& services);
+// Account administration for administrators: /api/admin/users... (admin_api.cpp).
+void addAdminRoutes(Router& router, HubServices& services);
 // The portal of women and their doctors: their documents, letters and images (portal_api.cpp).
 void addPortalRoutes(Router& router, HubServices& services);
 // The imaging-centre gateway protocol and the reconciliation ledger (gateway_api.cpp).

@@ -63,6 +63,11 @@ CREATE TABLE access_named_doctors(
   PRIMARY KEY(woman_id, rpps));
 CREATE INDEX access_named_doctors_rpps ON access_named_doctors(rpps, woman_id);
 )sql",
+    // v2: a machine account may authenticate with a TLS client certificate (its subject CN).
+    R"sql(
+ALTER TABLE access_users ADD COLUMN cert_cn TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX access_users_cert_cn ON access_users(cert_cn) WHERE cert_cn <> '';
+)sql",
 };
 static_assert(std::size(kAccessMigrations) == AccessStore::kSchemaVersion);
 
@@ -86,7 +91,7 @@ std::vector<std::string> splitCims(const std::string& s) {
 
 const char* kUserColumns =
     "login, role, cims, rpps, display_name, password_hash, totp_secret, failed_logins, "
-    "locked_until, disabled, created_at";
+    "locked_until, disabled, created_at, cert_cn";
 
 UserRow userFromRow(const SqliteStmt& st) {
   UserRow u;
@@ -101,6 +106,7 @@ UserRow userFromRow(const SqliteStmt& st) {
   u.locked_until = st.integer(8);
   u.disabled = st.integer(9) != 0;
   u.created_at = st.text(10);
+  u.cert_cn = st.text(11);
   return u;
 }
 
@@ -148,7 +154,7 @@ bool AccessStore::addUser(const UserRow& u) {
       toIsoDateTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
   auto st = db_->prepare(
       "INSERT OR IGNORE INTO access_users(login, role, cims, rpps, display_name, password_hash, "
-      "totp_secret, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+      "totp_secret, created_at, cert_cn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, u.login)
       .bind(2, u.role)
       .bind(3, joinCims(u.cims))
@@ -156,7 +162,8 @@ bool AccessStore::addUser(const UserRow& u) {
       .bind(5, u.display_name)
       .bind(6, u.password_hash)
       .bind(7, u.totp_secret)
-      .bind(8, now);
+      .bind(8, now)
+      .bind(9, u.cert_cn);
   st.step();
   return db_->changes() == 1;
 }
@@ -168,6 +175,24 @@ std::optional<UserRow> AccessStore::user(const std::string& login) {
   st.bind(1, login);
   if (!st.step()) return std::nullopt;
   return userFromRow(st);
+}
+
+std::optional<UserRow> AccessStore::userByCertCn(const std::string& cn) {
+  if (cn.empty()) return std::nullopt;
+  std::lock_guard lk(mu_);
+  auto st =
+      db_->prepare(std::string("SELECT ") + kUserColumns + " FROM access_users WHERE cert_cn = ?");
+  st.bind(1, cn);
+  if (!st.step()) return std::nullopt;
+  return userFromRow(st);
+}
+
+bool AccessStore::setCertCn(const std::string& login, const std::string& cn) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("UPDATE access_users SET cert_cn = ? WHERE login = ?");
+  st.bind(1, cn).bind(2, login);
+  st.step();
+  return db_->changes() == 1;
 }
 
 std::vector<UserRow> AccessStore::users() {
@@ -228,6 +253,72 @@ bool AccessStore::setPassword(const std::string& login, const std::string& passw
   st.bind(1, password_hash).bind(2, login);
   st.step();
   return db_->changes() == 1;
+}
+
+bool AccessStore::updateUser(const std::string& login, const std::string& role,
+                             const std::vector<std::string>& cims, const std::string& rpps,
+                             const std::string& display_name) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "UPDATE access_users SET role = ?, cims = ?, rpps = ?, display_name = ? WHERE login = ?");
+  st.bind(1, role).bind(2, joinCims(cims)).bind(3, rpps).bind(4, display_name).bind(5, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::setDisabled(const std::string& login, bool disabled) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("UPDATE access_users SET disabled = ? WHERE login = ?");
+  st.bind(1, int64_t{disabled ? 1 : 0}).bind(2, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::unlock(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st =
+      db_->prepare("UPDATE access_users SET failed_logins = 0, locked_until = 0 WHERE login = ?");
+  st.bind(1, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+bool AccessStore::setTotpSecret(const std::string& login, const std::string& stored_secret) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("UPDATE access_users SET totp_secret = ? WHERE login = ?");
+  st.bind(1, stored_secret).bind(2, login);
+  st.step();
+  return db_->changes() == 1;
+}
+
+int AccessStore::deleteSessionsOf(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare("DELETE FROM access_sessions WHERE kind = 'user' AND subject = ?");
+  st.bind(1, login);
+  st.step();
+  return db_->changes();
+}
+
+std::vector<TokenRow> AccessStore::tokensOf(const std::string& login) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "SELECT substr(token_hash, 1, 16), login, created_at, revoked FROM access_tokens WHERE "
+      "login = ? ORDER BY created_at, token_hash");
+  st.bind(1, login);
+  std::vector<TokenRow> out;
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.integer(2), st.integer(3) != 0});
+  return out;
+}
+
+bool AccessStore::revokeToken(const std::string& login, const std::string& id) {
+  std::lock_guard lk(mu_);
+  if (id.size() != 16) return false;
+  auto st = db_->prepare(
+      "UPDATE access_tokens SET revoked = 1 WHERE login = ? AND substr(token_hash, 1, 16) = ? "
+      "AND revoked = 0");
+  st.bind(1, login).bind(2, id);
+  st.step();
+  return db_->changes() >= 1;
 }
 
 void AccessStore::addToken(const std::string& token_hash, const std::string& login, int64_t now) {

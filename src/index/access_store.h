@@ -31,6 +31,16 @@ struct UserRow {
   int64_t locked_until = 0;  // unix seconds; 0 = not locked
   bool disabled = false;
   std::string created_at;
+  std::string cert_cn;  // machine accounts: subject CN of its TLS client certificate; empty = none
+};
+
+// A machine token as the administrator sees it: never the token, only an id (the first 16 hex
+// digits of its SHA-256, enough to name it, useless to authenticate).
+struct TokenRow {
+  std::string id;
+  std::string login;
+  int64_t created_at = 0;
+  bool revoked = false;
 };
 
 struct SessionRecord {
@@ -77,12 +87,17 @@ class AccessStore {
   AccessStore(const AccessStore&) = delete;
   AccessStore& operator=(const AccessStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int schemaVersion();
 
   // Users. addUser returns false when the login exists.
   bool addUser(const UserRow& u);
   std::optional<UserRow> user(const std::string& login);
+  // The account whose client-certificate CN is `cn`, or nullopt.
+  std::optional<UserRow> userByCertCn(const std::string& cn);
+  // Sets (or clears, with "") the client-certificate CN of `login`. False when no such login;
+  // throws IndexError when another account has that CN (unique).
+  bool setCertCn(const std::string& login, const std::string& cn);
   std::vector<UserRow> users();
   int64_t userCount();
   // Failed login: increments the counter; when it reaches `max_failed`, sets locked_until and
@@ -90,10 +105,22 @@ class AccessStore {
   int64_t recordFailedLogin(const std::string& login, int max_failed, int64_t lock_until);
   void recordSuccessfulLogin(const std::string& login);
   bool setPassword(const std::string& login, const std::string& password_hash);
+  // Account administration; each returns false when there is no such login.
+  bool updateUser(const std::string& login, const std::string& role,
+                  const std::vector<std::string>& cims, const std::string& rpps,
+                  const std::string& display_name);
+  bool setDisabled(const std::string& login, bool disabled);
+  bool unlock(const std::string& login);  // failed-login counter and lockout cleared
+  bool setTotpSecret(const std::string& login, const std::string& stored_secret);
+  // Ends every cookie session of `login`; returns how many.
+  int deleteSessionsOf(const std::string& login);
 
   // Machine tokens (by hash).
   void addToken(const std::string& token_hash, const std::string& login, int64_t now);
   std::optional<std::string> loginOfToken(const std::string& token_hash);
+  std::vector<TokenRow> tokensOf(const std::string& login);
+  // Revokes the active token of `login` whose id is `id`; false when none.
+  bool revokeToken(const std::string& login, const std::string& id);
 
   // Sessions (by hash of the id).
   void putSession(const SessionRecord& s);

@@ -82,6 +82,10 @@ AccessService::AccessService(const std::string& index_path, AccessSettings setti
     mem_ = crypto_pwhash_MEMLIMIT_INTERACTIVE;
   }
   store_ = std::make_unique<AccessStore>(index_path);
+  key_file_ = settings_.totp_key_file.empty()
+                  ? std::filesystem::path(index_path).parent_path() / "access.key"
+                  : std::filesystem::path(settings_.totp_key_file);
+  migrateTotpSecrets();
   char hash[crypto_pwhash_STRBYTES];
   const std::string dummy = randomToken(16);
   if (crypto_pwhash_str_alg(hash, dummy.c_str(), dummy.size(), ops_, mem_,
@@ -101,28 +105,95 @@ void AccessService::audit(const std::string& actor, const std::string& role,
                  woman, source, detail);
 }
 
-std::optional<std::string> AccessService::addUser(const NewUser& u) {
-  if (auto p = loginProblem(u.login); !p.empty())
-    throw AccessError("'" + u.login.substr(0, 64) + "' cannot be a login: " + p);
-  if (u.role == Role::kWoman)
+const SecretBox& AccessService::box() {
+  std::lock_guard lk(box_mu_);
+  if (!box_) box_ = std::make_unique<SecretBox>(key_file_, true);
+  return *box_;
+}
+
+void AccessService::migrateTotpSecrets() {
+  std::vector<UserRow> clear;
+  bool sealed = false;
+  for (auto& u : store_->users()) {
+    if (u.totp_secret.empty()) continue;
+    if (SecretBox::isSealed(u.totp_secret)) {
+      sealed = true;
+      // Missing key with encrypted secrets: never a new key, which would lock everyone out.
+      if (!box_) box_ = std::make_unique<SecretBox>(key_file_, false);
+      if (!box_->open(u.totp_secret, u.login))
+        throw SecretKeyError("the TOTP secret of the account " + u.login +
+                             " does not decrypt with the key file " + key_file_.string() +
+                             ": it is not the key the secrets were encrypted with (restore the "
+                             "access.key saved with this data directory, or reset that "
+                             "account's second factor)");
+    } else {
+      clear.push_back(std::move(u));
+    }
+  }
+  if (clear.empty()) return;
+  if (!box_) box_ = std::make_unique<SecretBox>(key_file_, !sealed);
+  for (const auto& u : clear) store_->setTotpSecret(u.login, box_->seal(u.totp_secret, u.login));
+  spdlog::info("{} TOTP secret(s) stored in clear are now encrypted with the key file {}",
+               clear.size(), key_file_.string());
+}
+
+void AccessService::checkBindings(Role role, const std::vector<std::string>& cims,
+                                  const std::string& rpps) {
+  if (role == Role::kWoman)
     throw AccessError(
         "women do not have accounts: they log in to the portal with the access code printed in "
         "their letter and their birth date");
-  if (needsCim(u.role) && u.cims.empty())
-    throw AccessError(std::string("a ") + std::string(roleName(u.role)) +
+  if (needsCim(role) && cims.empty())
+    throw AccessError(std::string("a ") + std::string(roleName(role)) +
                       " account must name its imaging centre (--cim)");
-  if ((u.role == Role::kTechnologist || u.role == Role::kGateway) && u.cims.size() > 1)
-    throw AccessError(std::string("a ") + std::string(roleName(u.role)) +
+  if ((role == Role::kTechnologist || role == Role::kGateway) && cims.size() > 1)
+    throw AccessError(std::string("a ") + std::string(roleName(role)) +
                       " account belongs to exactly one imaging centre");
-  if (!needsCim(u.role) && !u.cims.empty())
-    throw AccessError(std::string("a ") + std::string(roleName(u.role)) +
+  if (!needsCim(role) && !cims.empty())
+    throw AccessError(std::string("a ") + std::string(roleName(role)) +
                       " account is not bound to an imaging centre: remove --cim");
-  for (const auto& c : u.cims)
-    if (auto p = cimProblem(c); !p.empty()) throw AccessError("'" + c + "': " + p);
-  if (needsRpps(u.role) && u.rpps.empty())
+  for (const auto& c : cims)
+    if (auto p = cimProblem(c); !p.empty()) throw AccessError("'" + c.substr(0, 64) + "': " + p);
+  for (size_t i = 0; i < cims.size(); ++i)
+    for (size_t j = i + 1; j < cims.size(); ++j)
+      if (cims[i] == cims[j])
+        throw AccessError("the imaging centre " + cims[i] + " is named twice");
+  if (needsRpps(role) && rpps.empty())
     throw AccessError("a doctor account must carry her RPPS number (--rpps)");
-  if (!u.rpps.empty())
-    if (auto p = rppsProblem(u.rpps); !p.empty()) throw AccessError("'" + u.rpps + "': " + p);
+  if (!rpps.empty())
+    if (auto p = rppsProblem(rpps); !p.empty())
+      throw AccessError("'" + rpps.substr(0, 20) + "': " + p);
+}
+
+void AccessService::checkPassword(const std::string& login, const std::string& password) {
+  if (password.size() < kMinPasswordLength)
+    throw AccessError("the password must have at least " + std::to_string(kMinPasswordLength) +
+                      " characters");
+  if (password.size() > 1024) throw AccessError("the password is longer than 1024 characters");
+  std::string lower;
+  for (char c : password) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == login) throw AccessError("the password must not be the login");
+  if (password.find_first_not_of(password[0]) == std::string::npos)
+    throw AccessError("the password must not be one character repeated");
+}
+
+std::string AccessService::hashPassword(const std::string& password) const {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.c_str(), password.size(), ops_, mem_,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0)
+    throw std::runtime_error("argon2id failed (out of memory?)");
+  return out;
+}
+
+std::string AccessService::newSealedTotp(const std::string& login, std::string& secret) {
+  secret = newTotpSecret();
+  return box().seal(secret, login);
+}
+
+std::optional<std::string> AccessService::addUser(const NewUser& u) {
+  if (auto p = loginProblem(u.login); !p.empty())
+    throw AccessError("'" + u.login.substr(0, 64) + "' cannot be a login: " + p);
+  checkBindings(u.role, u.cims, u.rpps);
   std::string hash;
   if (u.role == Role::kGateway) {
     if (!u.password.empty())
@@ -130,20 +201,17 @@ std::optional<std::string> AccessService::addUser(const NewUser& u) {
           "a gateway authenticates with a bearer token (admin add-token), not a "
           "password");
   } else {
-    if (u.password.size() < kMinPasswordLength)
-      throw AccessError("the password must have at least " + std::to_string(kMinPasswordLength) +
-                        " characters");
-    char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str_alg(out, u.password.c_str(), u.password.size(), ops_, mem_,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0)
-      throw std::runtime_error("argon2id failed (out of memory?)");
-    hash = out;
+    checkPassword(u.login, u.password);
+    hash = hashPassword(u.password);
   }
   std::optional<std::string> totp;
+  std::string stored_totp;
   if (u.totp) {
     if (!isStaff(u.role))
       throw AccessError("a second factor (TOTP) is for staff accounts with a password");
-    totp = newTotpSecret();
+    std::string secret;
+    stored_totp = newSealedTotp(u.login, secret);
+    totp = secret;
   }
   UserRow row;
   row.login = u.login;
@@ -152,7 +220,7 @@ std::optional<std::string> AccessService::addUser(const NewUser& u) {
   row.rpps = u.rpps;
   row.display_name = u.display_name;
   row.password_hash = hash;
-  row.totp_secret = totp.value_or("");
+  row.totp_secret = stored_totp;
   if (!store_->addUser(row)) throw AccessError("the login '" + u.login + "' is already taken");
   return totp;
 }
@@ -226,8 +294,24 @@ LoginResult AccessService::passwordCheck(const std::string& login, const std::st
       crypto_pwhash_str_verify(u->password_hash.c_str(), password.c_str(), password.size()) == 0;
   bool totp_failed = false;
   if (ok && !u->totp_secret.empty()) {
+    std::optional<std::string> secret;
+    try {
+      secret = box().open(u->totp_secret, u->login);
+    } catch (const SecretKeyError& e) {
+      spdlog::error("The TOTP secret of {} cannot be read: {}", u->login, e.what());
+    }
+    if (!secret) {
+      // Never a silent bypass of the second factor: refused, said in the log, not counted
+      // against the user (the fault is the host's key, not her code).
+      spdlog::error(
+          "{} of {} refused: its TOTP secret does not decrypt with the key file {} (restore "
+          "the right key, or reset the account's second factor)",
+          what, u->login, key_file_.string());
+      r.status = LoginStatus::kBadCredentials;
+      return r;
+    }
     std::optional<int64_t> step;
-    if (totp) step = totpMatchStep(u->totp_secret, *totp, t);
+    if (totp) step = totpMatchStep(*secret, *totp, t);
     std::lock_guard lk(mu_);
     auto& last = totp_used_[u->login];
     if (!step || *step <= last) {
@@ -392,6 +476,13 @@ std::optional<Principal> AccessService::tokenPrincipal(const std::string& token)
   auto u = store_->user(*login);
   if (!u) return std::nullopt;
   return userPrincipal(*u, "token");
+}
+
+std::optional<Principal> AccessService::certificatePrincipal(const std::string& cn) {
+  if (cn.empty() || cn.size() > 64) return std::nullopt;
+  auto u = store_->userByCertCn(cn);
+  if (!u || u->role != roleName(Role::kGateway)) return std::nullopt;
+  return userPrincipal(*u, "certificate");
 }
 
 std::string AccessService::issueWomanCode(const std::string& woman_id, const std::string& round) {

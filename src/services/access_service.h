@@ -22,6 +22,7 @@
 #include "domain/access_role.h"
 #include "index/access_store.h"
 #include "services/access_settings.h"
+#include "services/secret_box.h"
 
 namespace dualread {
 
@@ -69,7 +70,11 @@ class AccessService {
   // Birth date ("YYYYMMDD") of a woman id, from the register; nullopt when unknown.
   using BirthDateLookup = std::function<std::optional<std::string>(const std::string&)>;
 
-  // Opens the access tables in `index_path` (DATA/index.sqlite). Throws IndexError.
+  // Opens the access tables in `index_path` (DATA/index.sqlite). TOTP secrets are kept
+  // encrypted (SecretBox) under the key file settings.totp_key_file (default: access.key next
+  // to the index), created at first use; secrets an older dualread stored in clear are
+  // encrypted here. Throws IndexError, or SecretKeyError when encrypted secrets exist and the
+  // key file is missing, unusable or not the key they were encrypted with.
   AccessService(const std::string& index_path, AccessSettings settings, Clock clock = {});
   ~AccessService();
 
@@ -83,6 +88,18 @@ class AccessService {
   // than 12 characters, login taken).
   std::optional<std::string> addUser(const NewUser& u);
   std::vector<UserRow> users() { return store_->users(); }
+  // Throws AccessError when `role` cannot have these CIMs / this RPPS (the rules of addUser).
+  static void checkBindings(Role role, const std::vector<std::string>& cims,
+                            const std::string& rpps);
+  // Throws AccessError when `password` is too weak for `login` (under 12 characters, or the
+  // login itself).
+  static void checkPassword(const std::string& login, const std::string& password);
+  // The argon2id string of `password` at the configured cost. Throws std::runtime_error.
+  std::string hashPassword(const std::string& password) const;
+  // A new TOTP secret (base32) sealed for `login`, as stored; `secret` gets the clear value.
+  std::string newSealedTotp(const std::string& login, std::string& secret);
+  // The key file protecting TOTP secrets.
+  std::filesystem::path totpKeyFile() const { return key_file_; }
   bool hasUsers() { return store_->userCount() > 0; }
   // Creates a bearer token for an existing gateway account and returns it (shown once; only
   // its hash is stored). Throws AccessError.
@@ -100,6 +117,9 @@ class AccessService {
   void logout(const Principal& p, const std::string& source);
   // The principal of a bearer token (machine accounts), or nullopt.
   std::optional<Principal> tokenPrincipal(const std::string& token);
+  // The principal of the machine account whose client-certificate CN is `cn` (a certificate
+  // the TLS layer verified against [tls] ca), or nullopt (no such account, or disabled).
+  std::optional<Principal> certificatePrincipal(const std::string& cn);
   // HTTP Basic (DICOMweb peers, over TLS only — the caller checks TLS): same lockout and rate
   // limit as login(), no session.
   LoginResult basicLogin(const std::string& login, const std::string& password,
@@ -140,8 +160,16 @@ class AccessService {
              const std::string& object_id, const std::optional<std::string>& woman,
              const std::string& source, const std::string& detail = "{}");
 
+  // The SecretBox, created (with its key file) at first use. Throws SecretKeyError.
+  const SecretBox& box();
+  // Encrypts secrets stored in clear, and checks the key opens the others (constructor).
+  void migrateTotpSecrets();
+
   AccessSettings settings_;
   Clock clock_;
+  std::filesystem::path key_file_;
+  std::mutex box_mu_;
+  std::unique_ptr<SecretBox> box_;
   std::unique_ptr<AccessStore> store_;
   AuditService* audit_ = nullptr;
   BirthDateLookup birth_date_;

@@ -19,6 +19,9 @@ struct AccessSettings {
   // argon2id cost: "interactive" (libsodium's interactive limits, 64 MiB), "moderate"
   // (256 MiB), or "minimum" (tests only: fast, not for production).
   std::string password_cost = "interactive";
+  // The key that encrypts TOTP secrets at rest (32 random bytes, hex, mode 0600). Empty: the
+  // file access.key next to the index, created at first use.
+  std::string totp_key_file;
 };
 
 }  // namespace dualread

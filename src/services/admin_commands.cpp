@@ -4,6 +4,7 @@
 
 #include "index/archive_index.h"
 #include "services/access_service.h"
+#include "services/account_admin.h"
 #include "services/audit_service.h"
 #include "services/totp.h"
 
@@ -22,6 +23,8 @@ bool archiveExists(const std::filesystem::path& data, std::ostream& err) {
       << " to create it\n";
   return false;
 }
+
+const AccountActor kCliActor{"admin-cli", "administrator", "cli"};
 
 }  // namespace
 
@@ -55,21 +58,30 @@ int runAdminAddUser(const AddUserArgs& a, std::istream& in, std::ostream& out, s
     ArchiveIndex index(indexPath(a.data), 1);  // creates the archive tables of a new directory
     AccessService access(indexPath(a.data), AccessSettings{});
     AuditService audit(a.data / "index.sqlite");
-    auto secret = access.addUser(u);
-    audit.record("admin-cli", "administrator", "user.add", "account", u.login, std::nullopt, "cli",
-                 "{\"role\":\"" + std::string(roleName(u.role)) + "\"}");
+    NewAccount n;
+    n.login = u.login;
+    n.role = a.role;
+    n.cims = u.cims;
+    n.rpps = u.rpps;
+    n.display_name = u.display_name;
+    n.password = u.password;
+    n.totp = u.totp;
+    auto secrets = AccountAdmin(access, &audit).create(n, kCliActor);
     out << "User " << u.login << " added as " << roleName(u.role);
     if (!u.cims.empty()) {
       out << " for";
       for (const auto& c : u.cims) out << " " << c;
     }
     out << "\n";
-    if (secret)
-      out << "TOTP secret (add it to an authenticator app now; it is not shown again): " << *secret
-          << "\n"
-          << totpUri(u.login, *secret) << "\n";
+    if (secrets.totp_secret)
+      out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
+          << *secrets.totp_secret << "\n"
+          << *secrets.totp_uri << "\n";
     return 0;
   } catch (const AccessError& e) {
+    err << "User not added: " << e.what() << "\n";
+    return 1;
+  } catch (const SecretKeyError& e) {
     err << "User not added: " << e.what() << "\n";
     return 1;
   }
@@ -104,27 +116,84 @@ int runAdminAddToken(const std::filesystem::path& data, const std::string& login
   try {
     ArchiveIndex index(indexPath(data), 1);
     AccessService access(indexPath(data), AccessSettings{});
+    AuditService audit(data / "index.sqlite");
+    AccountAdmin admin(access, &audit);
     auto existing = access.store().user(login);
     if (!existing) {
-      NewUser u;
-      u.login = login;
-      u.role = Role::kGateway;
-      if (!cim.empty()) u.cims = {cim};
-      access.addUser(u);
+      NewAccount n;
+      n.login = login;
+      n.role = "gateway";
+      if (!cim.empty()) n.cims = {cim};
+      admin.create(n, kCliActor);
       out << "Gateway account " << login << " added for " << cim << "\n";
     } else if (existing->role != "gateway" ||
                (!cim.empty() && (existing->cims.size() != 1 || existing->cims[0] != cim))) {
       err << "the account " << login << " exists as " << existing->role << " for another centre\n";
       return 1;
     }
-    const std::string token = access.addToken(login);
-    AuditService(data / "index.sqlite")
-        .record("admin-cli", "administrator", "token.add", "account", login, std::nullopt, "cli");
-    out << "Bearer token for " << login << " (shown once; only its hash is kept):\n"
-        << token << "\n";
+    const IssuedToken token = admin.issueToken(login, kCliActor);
+    out << "Bearer token " << token.id << " for " << login
+        << " (shown once; only its hash is kept):\n"
+        << token.token << "\n";
     return 0;
   } catch (const AccessError& e) {
     err << "Token not created: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream& out,
+                    std::ostream& err) {
+  if (!archiveExists(a.data, err)) return 2;
+  const int actions = a.disable + a.enable + a.unlock + a.reset_totp + a.remove_totp +
+                      a.password_stdin + a.generate_password + a.cert_cn.has_value();
+  if (actions != 1) {
+    err << "give exactly one of --disable, --enable, --unlock, --reset-totp, --remove-totp, "
+           "--password-stdin, --generate-password, --cert-cn\n";
+    return 1;
+  }
+  try {
+    AccessService access(indexPath(a.data), AccessSettings{});
+    AuditService audit(a.data / "index.sqlite");
+    AccountAdmin admin(access, &audit);
+    AccountSecrets secrets;
+    if (a.cert_cn) {
+      AccountChange c;
+      c.cert_cn = *a.cert_cn;
+      admin.change(a.login, c, kCliActor);
+      out << "Account " << a.login
+          << (a.cert_cn->empty() ? " no longer accepts a client certificate"
+                                 : " authenticates with the client certificate CN " + *a.cert_cn)
+          << "\n";
+    } else if (a.disable || a.enable) {
+      admin.setDisabled(a.login, a.disable, kCliActor);
+      out << "Account " << a.login << (a.disable ? " disabled" : " enabled") << "\n";
+    } else if (a.unlock) {
+      admin.unlock(a.login, kCliActor);
+      out << "Account " << a.login << " unlocked\n";
+    } else if (a.reset_totp || a.remove_totp) {
+      secrets = admin.resetTotp(a.login, a.reset_totp, kCliActor);
+      out << "Second factor of " << a.login << (a.reset_totp ? " reset" : " removed") << "\n";
+    } else {
+      std::optional<std::string> password;
+      if (a.password_stdin) {
+        std::string line;
+        std::getline(in, line);
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+        password = line;
+      }
+      secrets = admin.resetPassword(a.login, password, kCliActor);
+      out << "Password of " << a.login << " reset\n";
+    }
+    if (secrets.password)
+      out << "New password (shown once; give it to its owner): " << *secrets.password << "\n";
+    if (secrets.totp_secret)
+      out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
+          << *secrets.totp_secret << "\n"
+          << *secrets.totp_uri << "\n";
+    return 0;
+  } catch (const AccessError& e) {
+    err << "Account not changed: " << e.what() << "\n";
     return 1;
   }
 }

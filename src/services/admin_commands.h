@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -27,6 +28,20 @@ int runAdminListUsers(const std::filesystem::path& data, std::ostream& out, std:
 int runAdminAddToken(const std::filesystem::path& data, const std::string& login,
                      const std::string& role, const std::string& cim, std::ostream& out,
                      std::ostream& err);
+// One change to an existing account, by the same service as the REST routes (AccountAdmin):
+// exactly one of the actions. The way back in when the administrators locked themselves out.
+struct AccountCommandArgs {
+  std::filesystem::path data;
+  std::string login;
+  bool disable = false, enable = false, unlock = false;
+  bool reset_totp = false, remove_totp = false;
+  bool password_stdin = false;  // the new password on stdin
+  bool generate_password = false;
+  std::optional<std::string> cert_cn;  // gateways: bind ("" unbinds) a client-certificate CN
+};
+int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream& out,
+                    std::ostream& err);
+
 int runAdminWomanCode(const std::filesystem::path& data, const std::string& woman,
                       const std::string& round, std::ostream& out, std::ostream& err);
 

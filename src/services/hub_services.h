@@ -17,6 +17,7 @@ class FollowUpService;
 class IndicatorService;
 class IdentityService;
 class AccessService;
+class AccountAdmin;
 class GatewayReceiver;
 
 struct HubServices {
@@ -44,6 +45,8 @@ struct HubServices {
   // Accounts, sessions, tokens, access codes, share links (access control); null in tools and
   // tests that run the hub --open (every request is then served as "open-access").
   AccessService* access = nullptr;
+  // Account administration over `access` (the /api/admin routes); null with it.
+  AccountAdmin* accounts = nullptr;
   // The imaging-centre gateways' uploads, manifests and ledger; null in tools and tests that
   // run without it (its routes then answer 503).
   GatewayReceiver* gateway = nullptr;

@@ -14,6 +14,7 @@
 #include "http/access_gate.h"
 #include "http_test_fixture.h"
 #include "services/access_service.h"
+#include "services/account_admin.h"
 
 namespace dualread::testing {
 
@@ -46,6 +47,8 @@ class AccessHttpTest : public HttpTest {
       return row.birth_date;
     });
     services_->access = access_.get();
+    accounts_ = std::make_unique<AccountAdmin>(*access_, audit_.get());
+    services_->accounts = accounts_.get();
     addAccounts();
     storeStudies();
     server_ = std::make_unique<HttpServer>(*services_);
@@ -55,7 +58,9 @@ class AccessHttpTest : public HttpTest {
   void TearDown() override {
     if (server_) server_->stop();
     server_.reset();
+    services_->accounts = nullptr;
     services_->access = nullptr;
+    accounts_.reset();
     access_.reset();
     HubFixture::TearDown();
   }
@@ -149,6 +154,7 @@ class AccessHttpTest : public HttpTest {
   std::string gateway_token_;
   std::atomic<int64_t> now_{1'790'000'000};
   std::unique_ptr<AccessService> access_;
+  std::unique_ptr<AccountAdmin> accounts_;
 };
 
 }  // namespace dualread::testing

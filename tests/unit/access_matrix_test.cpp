@@ -142,6 +142,7 @@ class AccessMatrixLiveTest : public AccessHttpTest {
                                                  {"{session}", "no-such-session"},
                                                  {"{token}", "no-such-token"},
                                                  {"{link}", "no-such-link"},
+                                                 {"{login}", "no-such-login"},
                                                  {"{letter}", "R20260101-1-00001"}};
     std::string t = pattern;
     for (const auto& [k, v] : values)

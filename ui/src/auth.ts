@@ -24,13 +24,13 @@ export interface User {
   csrf_token?: string;
 }
 
-export type Area = 'lecture' | 'secretariat' | 'cim' | 'portail';
+export type Area = 'admin' | 'lecture' | 'secretariat' | 'cim' | 'portail';
 
 // The areas of each role. The administrator sees no clinical data (docs/permissions.md): of the
 // secretariat she keeps what the hub lets her call (letters, overdue, reminders, quarantine,
 // indicators).
 const AREAS: Record<Role, Area[]> = {
-  administrator: ['secretariat'],
+  administrator: ['admin', 'secretariat'],
   coordinator: ['secretariat', 'lecture', 'cim'],
   secretary: ['secretariat'],
   l2_radiologist: ['lecture'],
@@ -57,6 +57,7 @@ const CENTRE: Role[] = ['coordinator', 'secretary'];
 const RESULTS: Role[] = ['administrator', 'coordinator', 'secretary'];
 
 export const NAV: Record<Area, NavLink[]> = {
+  admin: [{ href: '/admin/comptes', text: 'Comptes', roles: ['administrator'] }],
   lecture: [{ href: '/lecture', text: 'Lecture L2' }],
   secretariat: [
     { href: '/secretariat/arrivees', text: 'Arrivées', roles: CENTRE },

@@ -95,6 +95,7 @@ export const ROLES: Record<string, string> = {
   l2_radiologist: 'Radiologue L2',
   l1_radiologist: 'Radiologue L1',
   technologist: 'Manipulateur',
+  gateway: 'Passerelle (machine)',
   doctor: 'Médecin',
   woman: 'Patiente',
   open: 'Accès ouvert (démonstration)',

@@ -12,6 +12,7 @@ import { printRuns } from './screens/letters';
 import { overdue, reminders } from './screens/results';
 import { identityCase, identityQueue, identityWoman } from './screens/identity';
 import { indicators } from './screens/indicators';
+import { accounts } from './screens/accounts';
 import { benchPeerPage } from './bench_peer';
 
 const main = document.getElementById('main')!;
@@ -127,6 +128,7 @@ const idParam = () => new URLSearchParams(location.search).get('id') ?? '';
 route(/^\/secretariat\/identite\/cas$/, guard('secretariat', () => identityCase(main, idParam())));
 route(/^\/secretariat\/identite\/femme$/, guard('secretariat', () => identityWoman(main, idParam())));
 route(/^\/secretariat\/indicateurs$/, guard('secretariat', () => indicators(main)));
+route(/^\/admin\/comptes$/, guard('admin', () => accounts(main, user!)));
 route(/^\/cim\/examens$/, guard('cim', () => cim.examList(main, user!)));
 route(/^\/cim\/fiche$/, guard('cim', () => cim.l1FormPage(main, etude(), user!)));
 route(/^\/cim\/cti$/, guard('cim', () => cim.ctiWorklist(main, user!)));
