@@ -6,8 +6,8 @@
 namespace dualread {
 
 IdentityTraits traitsOf(const WomanIdentity& w) {
-  return {w.birth_name, w.first_names, w.used_names, w.birth_date, w.sex,
-          w.birth_place, w.nir,        w.ins_oid,    w.status};
+  return {w.birth_name,  w.first_names, w.used_names, w.birth_date, w.sex,
+          w.birth_place, w.nir,         w.ins_oid,    w.status};
 }
 
 WomanIdentity withTraits(WomanIdentity w, const IdentityTraits& t) {
@@ -52,8 +52,8 @@ std::vector<FormError> checkCorrectedTraits(const IdentityTraits& t, const std::
     checkName(t.used_names[i], "used_names[" + std::to_string(i) + "]", "a used name", out);
   const bool date_ok = validDicomDate(t.birth_date);
   if (!date_ok)
-    out.push_back({"birth_date", "'" + t.birth_date.substr(0, 20) +
-                                     "' is not a date (YYYY-MM-DD or YYYYMMDD)"});
+    out.push_back({"birth_date",
+                   "'" + t.birth_date.substr(0, 20) + "' is not a date (YYYY-MM-DD or YYYYMMDD)"});
   else if (t.birth_date < "19000101" || t.birth_date > today)
     out.push_back({"birth_date", "the birth date must lie between 1900-01-01 and today"});
   const bool sex_ok = t.sex == "F" || t.sex == "M" || t.sex == "O";
@@ -63,19 +63,20 @@ std::vector<FormError> checkCorrectedTraits(const IdentityTraits& t, const std::
     const bool ok = t.birth_place.size() == 5 && digits(t.birth_place.substr(2)) &&
                     (digits(dept) || dept == "2A" || dept == "2B");
     if (!ok)
-      out.push_back({"birth_place",
-                     "an INSEE code has 5 characters: 2 digits (or 2A/2B), then 3 digits"});
+      out.push_back(
+          {"birth_place", "an INSEE code has 5 characters: 2 digits (or 2A/2B), then 3 digits"});
   }
   if (!t.nir.empty()) {
     const NirCheck c = checkNir(t.nir);
     if (c == NirCheck::kMalformed)
-      out.push_back({"ins", "an INS (NIR) has 15 characters: 13 digits (2A/2B for Corsica) and "
-                            "its 2-digit key"});
+      out.push_back({"ins",
+                     "an INS (NIR) has 15 characters: 13 digits (2A/2B for Corsica) and "
+                     "its 2-digit key"});
     else if (c == NirCheck::kBadKey)
       out.push_back({"ins", "the key of this NIR is wrong: a digit is probably mistyped"});
     else
-      for (const auto& conflict : nirTraitConflicts(t.nir, date_ok ? t.birth_date : "",
-                                                    sex_ok ? t.sex : ""))
+      for (const auto& conflict :
+           nirTraitConflicts(t.nir, date_ok ? t.birth_date : "", sex_ok ? t.sex : ""))
         out.push_back({"ins", "this NIR contradicts the identity: " + conflict});
   }
   if (t.status == InsStatus::kVerified && t.nir.empty())

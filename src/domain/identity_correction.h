@@ -48,8 +48,7 @@ std::vector<std::string> changedTraits(const IdentityTraits& before, const Ident
 
 // The INS OID a corrected identity carries: the qualified OID when the status is verified with
 // an INS; the previous OID when the INS did not change; empty otherwise (typed, not qualified).
-std::string correctedInsOid(const IdentityTraits& before, const std::string& nir,
-                            InsStatus status);
+std::string correctedInsOid(const IdentityTraits& before, const std::string& nir, InsStatus status);
 
 // Whether `a` (corrected) and `b` (another woman of the register) are the same person as far
 // as the register can tell: the same INS, or the same birth name, first names, birth date and

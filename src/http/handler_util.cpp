@@ -177,10 +177,10 @@ void sendWorkflowResult(ResponseWriter& w, const WorkflowResult& r, int ok_statu
   if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
-  const int status = r.status == WorkflowStatus::kNotFound   ? 404
-                     : r.status == WorkflowStatus::kConflict ? 409
+  const int status = r.status == WorkflowStatus::kNotFound    ? 404
+                     : r.status == WorkflowStatus::kConflict  ? 409
                      : r.status == WorkflowStatus::kForbidden ? 403
-                                                             : 400;
+                                                              : 400;
   sendJson(w, status, {{"error", r.error}, {"errors", errors}});
 }
 

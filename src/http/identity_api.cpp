@@ -1,9 +1,10 @@
 // REST API of identity vigilance (application/json): the identity queue (cases with their
 // reason, the side-by-side view of incoming traits against candidate women, resolution by
 // attaching to a woman or creating one), a woman's identity, merges of two women and their
-// undoing, the correction of a woman's traits and its undoing. Errors: 400 {"error"} for invalid input, 404 unknown case / woman / merge, 409 when
-// the case is already settled or the merge is refused / already undone, 503 when identity
-// vigilance does not run in this process. Every read of identity data is audited first.
+// undoing, the correction of a woman's traits and its undoing. Errors: 400 {"error"} for invalid
+// input, 404 unknown case / woman / merge, 409 when the case is already settled or the merge is
+// refused / already undone, 503 when identity vigilance does not run in this process. Every read of
+// identity data is audited first.
 
 #include <nlohmann/json.hpp>
 

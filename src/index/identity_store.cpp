@@ -391,8 +391,7 @@ void IdentityWriter::markCorrectionUndone(int64_t id, const std::string& by, con
       .bind(3, why)
       .bind(4, id)
       .step();
-  if (db_.changes() != 1)
-    throw IndexError("correction " + std::to_string(id) + " is not in force");
+  if (db_.changes() != 1) throw IndexError("correction " + std::to_string(id) + " is not in force");
 }
 
 IdentityStore::IdentityStore(const std::string& path)

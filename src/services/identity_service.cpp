@@ -135,10 +135,14 @@ json toJson(const WomanIdentity& w) {
 }
 
 json toJson(const IdentityTraits& t) {
-  return {{"birth_name", t.birth_name}, {"first_names", t.first_names},
-          {"used_names", t.used_names}, {"birth_date", t.birth_date},
-          {"sex", t.sex},               {"birth_place", t.birth_place},
-          {"ins", t.nir},               {"ins_oid", t.ins_oid},
+  return {{"birth_name", t.birth_name},
+          {"first_names", t.first_names},
+          {"used_names", t.used_names},
+          {"birth_date", t.birth_date},
+          {"sex", t.sex},
+          {"birth_place", t.birth_place},
+          {"ins", t.nir},
+          {"ins_oid", t.ins_oid},
           {"status", toCode(t.status)}};
 }
 
@@ -482,7 +486,8 @@ IdentityResult IdentityService::woman(int64_t woman_id) {
   json corrections = json::array();
   const IdentityTraits current = traitsOf(*w);
   for (const auto& c : store_.correctionsOf(woman_id)) {
-    const IdentityTraits before = identityTraitsFromJson(json::parse(c.before_json, nullptr, false));
+    const IdentityTraits before =
+        identityTraitsFromJson(json::parse(c.before_json, nullptr, false));
     const IdentityTraits after = identityTraitsFromJson(json::parse(c.after_json, nullptr, false));
     json row = {{"id", c.id},
                 {"corrected_by", c.corrected_by},
@@ -823,7 +828,8 @@ IdentityTraits correctedTraits(const json& body, const WomanIdentity& current,
     }
   }
   if (t.birth_date.size() == 10 && t.birth_date[4] == '-' && t.birth_date[7] == '-')
-    t.birth_date = t.birth_date.substr(0, 4) + t.birth_date.substr(5, 2) + t.birth_date.substr(8, 2);
+    t.birth_date =
+        t.birth_date.substr(0, 4) + t.birth_date.substr(5, 2) + t.birth_date.substr(8, 2);
   if (body.contains("status") && body["status"].is_string()) {
     if (auto st = insStatusFromCode(status))
       t.status = *st;
@@ -897,14 +903,14 @@ IdentityResult IdentityService::undoCorrection(int64_t woman_id, int64_t correct
   std::unique_lock lk(mu_);
   auto c = store_.correction(correction_id);
   if (!c || c->woman_id != woman_id)
-    return IdentityResult::fail(IdentityStatus::kNotFound,
-                                "no correction " + std::to_string(correction_id) + " of woman " +
-                                    std::to_string(woman_id));
+    return IdentityResult::fail(
+        IdentityStatus::kNotFound,
+        "no correction " + std::to_string(correction_id) + " of woman " + std::to_string(woman_id));
   if (!c->undone_at.empty())
     return IdentityResult::fail(IdentityStatus::kConflict,
                                 "correction " + std::to_string(correction_id) +
-                                    " was already undone (" + c->undone_at + " by " +
-                                    c->undone_by + ")");
+                                    " was already undone (" + c->undone_at + " by " + c->undone_by +
+                                    ")");
   auto w = store_.woman(woman_id);
   if (!w)
     return IdentityResult::fail(IdentityStatus::kNotFound,
@@ -919,14 +925,13 @@ IdentityResult IdentityService::undoCorrection(int64_t woman_id, int64_t correct
                                 "her identity changed since correction " +
                                     std::to_string(correction_id) +
                                     "; undo the later correction first");
-  const IdentityTraits before =
-      identityTraitsFromJson(json::parse(c->before_json, nullptr, false));
+  const IdentityTraits before = identityTraitsFromJson(json::parse(c->before_json, nullptr, false));
   return applyTraits(*w, withTraits(*w, before), correction_id, why, by, lk);
 }
 
 IdentityResult IdentityService::applyTraits(const WomanIdentity& before, const WomanIdentity& after,
-                                            std::optional<int64_t> undo_of,
-                                            const std::string& why, const AuditActor& by,
+                                            std::optional<int64_t> undo_of, const std::string& why,
+                                            const AuditActor& by,
                                             std::unique_lock<std::mutex>& lk) {
   const json conflicts = conflictsWith(after);
   if (!conflicts.empty()) {
@@ -954,8 +959,8 @@ IdentityResult IdentityService::applyTraits(const WomanIdentity& before, const W
     if (undo_of)
       wr.markCorrectionUndone(*undo_of, by.actor, now, why);
     else
-      correction_id = wr.addCorrection({0, before.id, toJson(tb).dump(), toJson(ta).dump(), why,
-                                        by.actor, now, "", "", ""});
+      correction_id = wr.addCorrection(
+          {0, before.id, toJson(tb).dump(), toJson(ta).dump(), why, by.actor, now, "", "", ""});
   });
   for (int64_t case_id : store_.openCasesWithCandidate(before.id)) {
     auto c = store_.caseById(case_id);
@@ -977,8 +982,7 @@ IdentityResult IdentityService::applyTraits(const WomanIdentity& before, const W
               {"explanation", d.explanation},
               {"candidates", d.candidates}};
     r["woman_id"] = d.woman_id ? json(*d.woman_id) : json(nullptr);
-    store_.write(
-        [&](IdentityWriter& wr) { wr.setCaseCandidates(case_id, candidates, r.dump()); });
+    store_.write([&](IdentityWriter& wr) { wr.setCaseCandidates(case_id, candidates, r.dump()); });
     r["case_id"] = case_id;
     reassessed.push_back(r);
   }

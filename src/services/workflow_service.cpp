@@ -204,8 +204,8 @@ void WorkflowService::recordAudit(const AuditActor& by, const std::string& actio
     audit_->record(by.actor, by.role, action, "exam", exam_id, std::nullopt, by.source,
                    detail.dump());
   } catch (const std::exception& e) {
-    spdlog::error("AUDIT: {} of exam {} by {} could not be recorded: {}", action, exam_id,
-                  by.actor, e.what());
+    spdlog::error("AUDIT: {} of exam {} by {} could not be recorded: {}", action, exam_id, by.actor,
+                  e.what());
   }
 }
 
@@ -281,8 +281,19 @@ void WorkflowService::onInstanceStored(const InstanceSummary& summary) {
             study_uid, cim_id, woman_id, r.cim_id, form_woman);
         return;
       }
+      // The form was matched without images (INS or traits only): now that they name her
+      // woman, it is matched again against her; a conflict opens a case that holds the exam.
+      const bool rematch = identity_ && r.l1_form && r.woman_id.empty() && !woman_id.empty();
       exam->record.woman_id = woman_id;
       exam->record.cim_id = cim_id;
+      if (rematch) {
+        const FormIdentityCheck check =
+            identity_->checkForm(r.exam_id, r.l1_form->identification, woman_id, AuditActor{});
+        spdlog::info("Exam {}: its reading form came first, matched again with its images: {}{}",
+                     r.exam_id, toCode(check.outcome),
+                     check.case_id ? " (identity queue case " + std::to_string(*check.case_id) + ")"
+                                   : std::string());
+      }
     } else {
       // A new study: a retake answering an open CTI request of this woman, or a new exam.
       std::vector<CtiRequest> open;

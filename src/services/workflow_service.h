@@ -47,9 +47,9 @@ struct AuditActor {
 
 enum class WorkflowStatus {
   kOk,
-  kNotFound,  // no such exam / session / form
-  kInvalid,   // bad input, or a transition refused by a guard (the domain's sentence)
-  kConflict,  // the exam's state does not accept the event at all
+  kNotFound,   // no such exam / session / form
+  kInvalid,    // bad input, or a transition refused by a guard (the domain's sentence)
+  kConflict,   // the exam's state does not accept the event at all
   kForbidden,  // the authenticated caller may not do this (e.g. sign in another's name)
 };
 

@@ -203,9 +203,15 @@ TEST_F(HttpIdentityTest, ACorrectionIntoAnotherWomanIs409WithAProposedMerge) {
   ASSERT_EQ(stow({dicomBytes(other)}).status, 200);
   const int64_t a = getJson("/api/exams/1.2.9.1")["woman"]["id"];
   const int64_t b = getJson("/api/exams/1.2.9.3")["woman"]["id"];
-  const json body = {{"birth_name", "MARTIN"}, {"first_names", "CLAIRE"}, {"used_names", json::array()},
-                     {"birth_date", "1965-03-01"}, {"sex", "F"}, {"birth_place", ""},
-                     {"ins", ""}, {"status", "provisional"}, {"why", "RIS duplicate?"}};
+  const json body = {{"birth_name", "MARTIN"},
+                     {"first_names", "CLAIRE"},
+                     {"used_names", json::array()},
+                     {"birth_date", "1965-03-01"},
+                     {"sex", "F"},
+                     {"birth_place", ""},
+                     {"ins", ""},
+                     {"status", "provisional"},
+                     {"why", "RIS duplicate?"}};
   auto r = put("/api/identity/women/" + std::to_string(b), body.dump());
   ASSERT_EQ(r.status, 409) << r.body;
   const json j = parseBody(r);

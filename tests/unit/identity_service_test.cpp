@@ -323,6 +323,32 @@ TEST_F(IdentityServiceTest, TheRegisterSurvivesAReopen) {
   EXPECT_EQ(openCases()["items"][0]["studies"].size(), 2u);
 }
 
+// A form that arrives before its images is matched again when they come.
+TEST_F(IdentityServiceTest, AFormBeforeItsImagesIsMatchedAgainWhenTheyCome) {
+  json f = form();
+  f["identification"]["birth_name"] = "DUPONT";
+  f["identification"]["first_names"] = "Sylvie";
+  f["identification"]["ins"] = "";
+  auto put = workflow_->putL1Form("1.2.3.7", f);
+  ASSERT_EQ(put.status, WorkflowStatus::kOk) << put.error;
+  EXPECT_NE(put.body["identity"]["decision"], "queue") << "nobody to compare with yet";
+  ASSERT_EQ(workflow_->signL1Form("1.2.3.7", signer()).status, WorkflowStatus::kOk);
+  ingestFour("1.2.3.7", {});  // MARTIN CLAIRE: not the woman the form names
+  const json cases = openCases();
+  ASSERT_EQ(cases["total"], 1) << cases.dump();
+  EXPECT_EQ(cases["items"][0]["reason"], "form-other-woman");
+  EXPECT_EQ(cases["items"][0]["exams"], json::array({"1.2.3.7"}));
+  EXPECT_EQ(wf("1.2.3.7")["state"], "complete") << "held: not dispatched";
+  EXPECT_FALSE(wf("1.2.3.7")["identity_hold"].is_null());
+}
+
+TEST_F(IdentityServiceTest, ACoherentFormBeforeItsImagesIsAttachedWhenTheyCome) {
+  ASSERT_EQ(workflow_->putL1Form("1.2.3.8", form()).status, WorkflowStatus::kOk);
+  ASSERT_EQ(workflow_->signL1Form("1.2.3.8", signer()).status, WorkflowStatus::kOk);
+  ingestFour("1.2.3.8", {});
+  EXPECT_EQ(openCases()["total"], 0);
+  EXPECT_EQ(wf("1.2.3.8")["state"], "awaiting_l2");
+}
 
 // The first study seen carried a typo: the woman carries it, her correct studies queue. The
 // secretary corrects her; the open cases are matched again (and stay for a human); undo.
@@ -426,7 +452,9 @@ TEST_F(IdentityServiceTest, ACorrectionIsValidatedFieldByFieldAndChangesNothingW
   EXPECT_EQ(fields([](json& b) { b["sex"] = "X"; }), V{"sex"});
   EXPECT_EQ(fields([](json& b) { b["birth_place"] = "7505"; }), V{"birth_place"});
   EXPECT_EQ(fields([](json& b) { b["birth_name"] = " - "; }), V{"birth_name"});
-  EXPECT_EQ(fields([](json& b) { b["used_names"] = json::array({"DURAND", ""}); }),
+  EXPECT_EQ(fields([](json& b) {
+              b["used_names"] = json::array({"DURAND", ""});
+            }),
             V{"used_names[1]"});
   EXPECT_EQ(fields([](json& b) { b["used_names"] = "DURAND"; }), V{"used_names"});
   EXPECT_EQ(fields([](json& b) {
@@ -451,11 +479,13 @@ TEST_F(IdentityServiceTest, ACorrectionIsValidatedFieldByFieldAndChangesNothingW
   EXPECT_EQ(*identity_.store->woman(w), before);
   EXPECT_TRUE(identity_.store->correctionsOf(w).empty());
   // Accepted: the date in ISO form, a birth place in Corsica, a used name.
-  auto ok = s.correctWoman(w, correction(w, [](json& b) {
-                             b["birth_date"] = "1965-03-01";
-                             b["birth_place"] = "2A004";
-                             b["used_names"] = json::array({"DURAND"});
-                           }),
+  auto ok = s.correctWoman(w,
+                           correction(w,
+                                      [](json& b) {
+                                        b["birth_date"] = "1965-03-01";
+                                        b["birth_place"] = "2A004";
+                                        b["used_names"] = json::array({"DURAND"});
+                                      }),
                            secretary());
   ASSERT_EQ(ok.status, IdentityStatus::kOk) << ok.error << ok.body.dump();
   EXPECT_EQ(identity_.store->woman(w)->birth_place, "2A004");
@@ -473,11 +503,13 @@ TEST_F(IdentityServiceTest, ACorrectionMakingHerAnotherWomanProposesAMergeAndCha
   ASSERT_NE(a, bid);
   const WomanIdentity before = *identity_.store->woman(bid);
   // B's traits corrected into A's: the same person as far as the register can tell.
-  auto r = identity_.service->correctWoman(bid, correction(bid, [](json& j) {
-                                             j["birth_name"] = "MARTIN";
-                                             j["first_names"] = "CLAIRE";
-                                             j["birth_date"] = kBirth;
-                                           }),
+  auto r = identity_.service->correctWoman(bid,
+                                           correction(bid,
+                                                      [](json& j) {
+                                                        j["birth_name"] = "MARTIN";
+                                                        j["first_names"] = "CLAIRE";
+                                                        j["birth_date"] = kBirth;
+                                                      }),
                                            secretary());
   ASSERT_EQ(r.status, IdentityStatus::kConflict) << r.error;
   EXPECT_EQ(r.body["conflicts"][0]["woman_id"], a);
@@ -486,11 +518,13 @@ TEST_F(IdentityServiceTest, ACorrectionMakingHerAnotherWomanProposesAMergeAndCha
   EXPECT_EQ(*identity_.store->woman(bid), before);
   EXPECT_FALSE(identity_.store->woman(bid)->merged_into) << "never merged by a correction";
   // Giving her A's INS is the same conflict.
-  auto ins = identity_.service->correctWoman(bid, correction(bid, [](json& j) {
-                                               j["ins"] = kIns;
-                                               j["birth_date"] = kBirth;
-                                               j["status"] = "verified";
-                                             }),
+  auto ins = identity_.service->correctWoman(bid,
+                                             correction(bid,
+                                                        [](json& j) {
+                                                          j["ins"] = kIns;
+                                                          j["birth_date"] = kBirth;
+                                                          j["status"] = "verified";
+                                                        }),
                                              secretary());
   EXPECT_EQ(ins.status, IdentityStatus::kConflict);
   EXPECT_NE(ins.error.find("same INS"), std::string::npos) << ins.error;
@@ -498,28 +532,28 @@ TEST_F(IdentityServiceTest, ACorrectionMakingHerAnotherWomanProposesAMergeAndCha
   auto ok = identity_.service->correctWoman(
       bid, correction(bid, [](json& j) { j["birth_place"] = "75056"; }), secretary());
   ASSERT_EQ(ok.status, IdentityStatus::kOk) << ok.error;
-  ASSERT_EQ(identity_.service
-                ->mergeWomen({{"survivor", a}, {"absorbed", bid}, {"why", "one woman"}},
-                             secretary())
-                .status,
-            IdentityStatus::kOk);
+  ASSERT_EQ(
+      identity_.service
+          ->mergeWomen({{"survivor", a}, {"absorbed", bid}, {"why", "one woman"}}, secretary())
+          .status,
+      IdentityStatus::kOk);
   EXPECT_EQ(identity_.service
                 ->correctWoman(bid, correction(bid, [](json& j) { j["birth_place"] = "75057"; }),
                                secretary())
                 .status,
             IdentityStatus::kConflict);
-  EXPECT_EQ(identity_.service
-                ->undoCorrection(bid, ok.body["correction_id"], {{"why", "x"}}, secretary())
-                .status,
-            IdentityStatus::kConflict);
+  EXPECT_EQ(
+      identity_.service->undoCorrection(bid, ok.body["correction_id"], {{"why", "x"}}, secretary())
+          .status,
+      IdentityStatus::kConflict);
 }
 
 TEST_F(IdentityServiceTest, OnlyTheLatestCorrectionCanBeUndoneFirst) {
   ingestFour("1.2.3.1", {});
   const int64_t w = *womanOf("1.2.3.1");
   auto& s = *identity_.service;
-  auto c1 = s.correctWoman(w, correction(w, [](json& b) { b["birth_place"] = "75056"; }),
-                           secretary());
+  auto c1 =
+      s.correctWoman(w, correction(w, [](json& b) { b["birth_place"] = "75056"; }), secretary());
   auto c2 = s.correctWoman(w, correction(w, [](json& b) { b["first_names"] = "CLAIRE ANNE"; }),
                            secretary());
   ASSERT_EQ(c2.status, IdentityStatus::kOk);

@@ -175,7 +175,6 @@ TEST_F(WorkflowServiceTest, ARefusedTransitionChangesNothing) {
   EXPECT_EQ(workflow_->workflow(kExam).body, before);
 }
 
-
 // With access control the signature is the logged-in account's (issue 6): the body may omit the
 // signer, one naming another RPPS is refused and audited, "authenticated" is recorded.
 AuditActor l1Account(const std::string& rpps, const std::string& name = "Dr L1 (account)") {
