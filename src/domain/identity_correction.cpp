@@ -100,8 +100,8 @@ std::vector<std::string> changedTraits(const IdentityTraits& a, const IdentityTr
 std::string correctedInsOid(const IdentityTraits& before, const std::string& nir,
                             InsStatus status) {
   if (nir.empty()) return {};
-  if (status == InsStatus::kVerified) return kInsNirOid;
-  return nir == before.nir ? before.ins_oid : std::string();
+  if (nir == before.nir && !before.ins_oid.empty()) return before.ins_oid;  // as received
+  return status == InsStatus::kVerified ? kInsNirOid : std::string();
 }
 
 std::optional<std::string> sameWomanAs(const WomanIdentity& a, const WomanIdentity& b) {

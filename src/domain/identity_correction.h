@@ -46,8 +46,9 @@ std::vector<FormError> checkCorrectedTraits(const IdentityTraits& t, const std::
 // The names of the fields that differ ("birth_name", ..., "ins", "status").
 std::vector<std::string> changedTraits(const IdentityTraits& before, const IdentityTraits& after);
 
-// The INS OID a corrected identity carries: the qualified OID when the status is verified with
-// an INS; the previous OID when the INS did not change; empty otherwise (typed, not qualified).
+// The INS OID a corrected identity carries: the OID it was received with when the INS did not
+// change; else the qualified OID when the status is verified (checked against a document),
+// empty otherwise (typed, not qualified).
 std::string correctedInsOid(const IdentityTraits& before, const std::string& nir, InsStatus status);
 
 // Whether `a` (corrected) and `b` (another woman of the register) are the same person as far

@@ -387,7 +387,9 @@ TEST_F(IdentityServiceTest, TypoFirstCorrectedReassessesTheQueueAndIsUndoable) {
   const int64_t c2 = cases["items"][1]["id"];
   const json view = identity_.service->caseView(c2).body;
   for (const auto& f : view["candidates"][0]["fields"])
-    if (f["field"] == "family_name") EXPECT_EQ(f["match"], "same") << f.dump();
+    if (f["field"] == "family_name") {
+      EXPECT_EQ(f["match"], "same") << f.dump();
+    }
   // History with before / after / who / why, audited.
   json her = identity_.service->woman(w).body;
   ASSERT_EQ(her["corrections"].size(), 1u);
