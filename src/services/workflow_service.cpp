@@ -970,8 +970,13 @@ void WorkflowService::identityReconciled(const std::vector<std::string>& study_u
       // The woman the archive now gives the exam's first study (settled by a secretary).
       StudyRow first;
       if (l->record.woman_id.empty() && index_.getStudy(l->record.exam_id, first) &&
-          first.patient.woman_id)
+          first.patient.woman_id) {
         l->record.woman_id = std::to_string(*first.patient.woman_id);
+        // A form that came before its (held) images is matched again against her.
+        if (identity_ && l->record.l1_form)
+          identity_->checkForm(id, l->record.l1_form->identification, l->record.woman_id,
+                               {"hub", "system", "identity"});
+      }
       WorkflowResult error;
       // The archive reassessed its studies: completeness may have changed.
       bool complete = false, review = false;

@@ -350,6 +350,32 @@ TEST_F(IdentityServiceTest, ACoherentFormBeforeItsImagesIsAttachedWhenTheyCome) 
   EXPECT_EQ(wf("1.2.3.8")["state"], "awaiting_l2");
 }
 
+TEST_F(IdentityServiceTest, AFormBeforeHeldImagesIsMatchedAgainWhenTheirCaseIsSettled) {
+  ingestFour("1.2.3.1", {});
+  const int64_t w = *womanOf("1.2.3.1");
+  json f = form();
+  f["identification"]["birth_name"] = "DUPONT";
+  f["identification"]["first_names"] = "Sylvie";
+  f["identification"]["ins"] = "";
+  ASSERT_EQ(workflow_->putL1Form("1.2.3.6", f).status, WorkflowStatus::kOk);
+  Who typo;
+  typo.birth = "19650302";
+  ingestFour("1.2.3.6", typo);  // held: a typo of her birth date
+  json cases = openCases();
+  ASSERT_EQ(cases["total"], 1) << cases.dump();
+  ASSERT_EQ(identity_.service
+                ->resolveCase(cases["items"][0]["id"],
+                              {{"action", "attach"}, {"woman_id", w}, {"why", "birth date typo"}},
+                              secretary())
+                .status,
+            IdentityStatus::kOk);
+  // Her images are hers now; the form names another woman: a new case holds the exam.
+  cases = openCases();
+  ASSERT_EQ(cases["total"], 1) << cases.dump();
+  EXPECT_EQ(cases["items"][0]["exams"], json::array({"1.2.3.6"}));
+  EXPECT_FALSE(wf("1.2.3.6")["identity_hold"].is_null());
+}
+
 // The first study seen carried a typo: the woman carries it, her correct studies queue. The
 // secretary corrects her; the open cases are matched again (and stay for a human); undo.
 TEST_F(IdentityServiceTest, TypoFirstCorrectedReassessesTheQueueAndIsUndoable) {
