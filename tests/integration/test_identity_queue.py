@@ -39,16 +39,19 @@ class IdentityQueueTest(HubTestCase):
             detail = " ".join(x["detail"] for x in f["faults"])
             if not faulty(f) or "PatientBirthDate" in detail or "PatientName" not in detail:
                 continue
+            # "PatientName ROUX^NATHALIE written as RGUX^NATHALIE" (the manifest has the typo).
+            right, written = detail.split("PatientName ")[1].split(" written as ")
+            written = written.split(";")[0].split(" ")[0]
             mine = [s for s in studies if s["woman_ins"] == f["woman_ins"]]
             if sum(faulty(s) for s in mine) != 1:
                 continue
             siblings = [s for s in mine if not faulty(s) and
-                        family(s["patient_name"]) == family(f["patient_name"])]
+                        family(s["patient_name"]) == family(right)]
             if siblings:
-                pick = (f, siblings, detail.split(" written as ")[1].split(" ")[0])
+                pick = (f, siblings, right, written)
                 break
         self.assertIsNotNone(pick, "the seed must give a woman whose only typo has siblings")
-        first, siblings, written = pick
+        first, siblings, right, written = pick
         woman = next(w for w in manifest["women"] if w["ins"] == first["woman_ins"])
 
         hub = self.start_hub()
@@ -73,8 +76,8 @@ class IdentityQueueTest(HubTestCase):
                                         "sex", "birth_place", "ins", "status")}
         if woman["used_name"] and woman["used_name"] not in body["used_names"]:
             body["used_names"] = body["used_names"] + [woman["used_name"]]
-        body["birth_name"] = family(first["patient_name"])
-        body["first_names"] = first["patient_name"].split("^")[1]
+        body["birth_name"] = family(right)
+        body["first_names"] = right.split("^")[1]
         status, answer = self.post(hub, target, body, "PUT")
         self.assertEqual(status, 400, answer)
         self.assertIn("why", {e["field"] for e in answer["errors"]})
