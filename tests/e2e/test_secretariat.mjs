@@ -42,7 +42,8 @@ run(async () => {
   const problems = [];
   const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
   const page = await browser.newPage();
-  watch(page, problems);
+  const refusals = []; // [path, status] the page provokes on purpose, added as they become known
+  watch(page, problems, refusals);
 
   // --- The secretary.
   await staffLogin(page, hub.base, 'sec');
@@ -137,6 +138,7 @@ run(async () => {
   // woman refused with a merge proposal, then a real correction kept in her history and undone.
   const wTarget = await api(hub.base, 'GET', `/api/identity/women/${target}`, undefined, coord);
   const wCreated = await api(hub.base, 'GET', `/api/identity/women/${created}`, undefined, coord);
+  refusals.push([`/api/identity/women/${created}`, 400], [`/api/identity/women/${created}`, 409]);
   await page.goto(`${hub.base}/secretariat/identite/femme?id=${created}`);
   await page.waitForSelector('#fix-open');
   check((await page.locator('#fix-panel').isHidden()), 'the correction form opens on demand');
