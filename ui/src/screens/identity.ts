@@ -543,7 +543,11 @@ function correctionForm(w: WomanIdentity, onDone: () => void): HTMLElement {
               'div.error',
               { role: 'alert' },
               h('p', null, e.status === 409 && conflict.proposed_merge ? 'Correction refusée : avec ces traits, ce serait une autre femme du registre. Rien n’a été modifié.' : 'Correction refusée : rien n’a été modifié.'),
-              e.errors.length ? h('ul', null, e.errors.map((fe) => h('li', null, `${TRAIT_LABELS[fe.field.replace(/\[\d+\]$/, '')] ?? fe.field} : ${fe.message}`))) : h('p', null, e.message),
+              e.errors.length
+                ? h('ul', null, e.errors.map((fe) => h('li', null, `${TRAIT_LABELS[fe.field.replace(/\[\d+\]$/, '')] ?? fe.field} : ${fe.message}`)))
+                : conflict.conflicts?.length
+                  ? h('ul', null, conflict.conflicts.map((c) => h('li', null, womanLink(c.woman_id), / INS/.test(c.why) ? ' a le même INS.' : ' a les mêmes nom de naissance, prénoms, date de naissance et sexe.')))
+                  : h('p', null, e.message),
               conflict.proposed_merge
                 ? h('p.proposal', null, 'Proposition : si c’est la même personne, fusionner la ', womanLink(conflict.proposed_merge.absorbed), ' dans la ', womanLink(conflict.proposed_merge.survivor), ' (outil « Fusionner deux dossiers » de la ', h('a', { href: '/secretariat/identite', 'data-link': true }, 'file des identités'), ').')
                 : null,
