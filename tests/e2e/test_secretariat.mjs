@@ -151,7 +151,7 @@ run(async () => {
   await page.waitForFunction(() => /motif/.test(document.querySelector('#fix-result')?.textContent ?? ''));
   await page.fill('#fix-why', 'Vérifié sur la carte d’identité');
   await page.click('#fix-submit');
-  await page.waitForFunction(() => /INS \(NIR\)/.test(document.querySelector('#fix-result')?.textContent ?? ''));
+  await page.waitForFunction(() => /INS \(NIR\) : la clé du NIR est fausse/.test(document.querySelector('#fix-result')?.textContent ?? ''));
   check((await page.getAttribute('#fix-ins', 'aria-invalid')) === 'true', 'the wrong INS field is marked');
   await screenshot(page, 'secretariat-identity-correction-refused', { fullPage: true });
   // Her traits made identical to the candidate's: refused, a merge proposed, nothing merged.

@@ -471,6 +471,27 @@ const TRAIT_LABELS: Record<string, string> = {
   why: 'Motif',
 };
 
+// The hub's field errors of a correction, in French (the rules of domain/identity_correction).
+function fieldMessage(field: string, message: string): string {
+  const f = field.replace(/\[\d+\]$/, '');
+  if (f === 'ins') {
+    if (/key/.test(message)) return 'la clé du NIR est fausse : un chiffre est probablement mal saisi';
+    if (/contradicts/.test(message)) return 'le NIR contredit le sexe ou la date de naissance';
+    return '15 caractères : 13 chiffres (2A/2B pour la Corse) et la clé';
+  }
+  const fr: Record<string, string> = {
+    birth_name: 'au moins une lettre, 80 caractères au plus',
+    first_names: 'au moins une lettre, 80 caractères au plus',
+    used_names: 'des noms d’au moins une lettre, 10 au plus',
+    birth_date: 'une date réelle, entre 1900 et aujourd’hui',
+    sex: 'F, M ou O',
+    birth_place: '5 caractères : 2 chiffres (ou 2A/2B) puis 3 chiffres',
+    status: 'une identité « vérifiée » demande son INS',
+    why: 'indiquez le motif',
+  };
+  return fr[f] ?? message;
+}
+
 function traitValue(field: string, t: Traits): string {
   if (field === 'used_names') return t.used_names.join(', ') || '—';
   if (field === 'birth_date') return formatDate(t.birth_date);
@@ -544,7 +565,7 @@ function correctionForm(w: WomanIdentity, onDone: () => void): HTMLElement {
               { role: 'alert' },
               h('p', null, e.status === 409 && conflict.proposed_merge ? 'Correction refusée : avec ces traits, ce serait une autre femme du registre. Rien n’a été modifié.' : 'Correction refusée : rien n’a été modifié.'),
               e.errors.length
-                ? h('ul', null, e.errors.map((fe) => h('li', null, `${TRAIT_LABELS[fe.field.replace(/\[\d+\]$/, '')] ?? fe.field} : ${fe.message}`)))
+                ? h('ul', null, e.errors.map((fe) => h('li', { title: fe.message }, `${TRAIT_LABELS[fe.field.replace(/\[\d+\]$/, '')] ?? fe.field} : ${fieldMessage(fe.field, fe.message)}`)))
                 : conflict.conflicts?.length
                   ? h('ul', null, conflict.conflicts.map((c) => h('li', null, womanLink(c.woman_id), / INS/.test(c.why) ? ' a le même INS.' : ' a les mêmes nom de naissance, prénoms, date de naissance et sexe.')))
                   : h('p', null, e.message),
