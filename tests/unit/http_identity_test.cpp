@@ -156,7 +156,8 @@ TEST_F(HttpIdentityTest, CorrectAWomanOverHttpThenUndo) {
   auto r = put(target, bad.dump());
   EXPECT_EQ(r.status, 400);
   std::set<std::string> fields;
-  for (const auto& e : parseBody(r)["errors"]) fields.insert(e["field"].get<std::string>());
+  const json refused = parseBody(r);
+  for (const auto& e : refused["errors"]) fields.insert(e["field"].get<std::string>());
   EXPECT_EQ(fields, (std::set<std::string>{"ins", "sex"})) << r.body;
   EXPECT_EQ(put(target, body.dump()).status, 400) << "no why";
   EXPECT_EQ(put(target, "not json").status, 400);

@@ -52,11 +52,11 @@ TEST(IdentityCorrection, EachWrongFieldIsNamed) {
   t.birth_date = "19650230";
   EXPECT_EQ(fields(t), V{"birth_date"}) << "the NIR is not compared with an invalid date";
   t = claire();
-  t.birth_date = "18991231";
-  EXPECT_EQ(fields(t), (V{"birth_date", "ins"}));
+  t.birth_date = "18991231";  // and the NIR's year and month contradict it: two sentences
+  EXPECT_EQ(fields(t), (V{"birth_date", "ins", "ins"}));
   t = claire();
   t.birth_date = "20261124";  // tomorrow
-  EXPECT_EQ(fields(t), (V{"birth_date", "ins"}));
+  EXPECT_EQ(fields(t), (V{"birth_date", "ins", "ins"}));
   t = claire();
   t.sex = "f";
   EXPECT_EQ(fields(t), V{"sex"});
