@@ -49,6 +49,7 @@ struct Principal {
   Role role = Role::kOpen;
   std::vector<std::string> cims;  // CIM ids (CIM-bound roles)
   std::string rpps;               // doctors and radiologists, when known
+  std::string display_name;       // the account's name, when it has one (signatures)
   std::string woman_id;           // kWoman: herself
   std::string method;             // "session", "token", "basic", "portal", "share", "open"
   std::string session_id_hash;    // cookie sessions: the stored hash of the session id

@@ -121,6 +121,8 @@ std::vector<RoutePolicy> buildTable() {
       only("GET", "/api/identity/cases/{case}", {COO, SEC}),
       only("POST", "/api/identity/cases/{case}/resolve", {COO, SEC}),
       only("GET", "/api/identity/women/{woman}", {COO, SEC}),
+      only("PUT", "/api/identity/women/{woman}", {COO, SEC}),
+      only("POST", "/api/identity/women/{woman}/corrections/{correction}/undo", {COO, SEC}),
       only("POST", "/api/identity/merges", {COO, SEC}),
       only("GET", "/api/identity/merges/{merge}", {COO, SEC}),
       only("POST", "/api/identity/merges/{merge}/undo", {COO, SEC}),

@@ -114,7 +114,11 @@ AuditActor requestActor(const HttpRequest& req) {
   const std::string source = req.peer.empty() ? std::string("unknown") : req.peer;
   if (!req.principal || req.principal->role == Role::kOpen)
     return {kOpenAccessActor, kOpenAccessRole, source};
-  return {req.principal->login, req.principal->auditRole(), source};
+  AuditActor by{req.principal->login, req.principal->auditRole(), source};
+  by.authenticated = true;
+  by.rpps = req.principal->rpps;
+  by.name = req.principal->display_name;
+  return by;
 }
 
 void auditRead(HubServices& services, const HttpRequest& req, const std::string& action,
@@ -173,9 +177,10 @@ void sendWorkflowResult(ResponseWriter& w, const WorkflowResult& r, int ok_statu
   if (r.status == WorkflowStatus::kOk) return sendJson(w, ok_status, r.body);
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& e : r.errors) errors.push_back({{"field", e.field}, {"message", e.message}});
-  const int status = r.status == WorkflowStatus::kNotFound   ? 404
-                     : r.status == WorkflowStatus::kConflict ? 409
-                                                             : 400;
+  const int status = r.status == WorkflowStatus::kNotFound    ? 404
+                     : r.status == WorkflowStatus::kConflict  ? 409
+                     : r.status == WorkflowStatus::kForbidden ? 403
+                                                              : 400;
   sendJson(w, status, {{"error", r.error}, {"errors", errors}});
 }
 

@@ -1,9 +1,10 @@
 // REST API of identity vigilance (application/json): the identity queue (cases with their
 // reason, the side-by-side view of incoming traits against candidate women, resolution by
 // attaching to a woman or creating one), a woman's identity, merges of two women and their
-// undoing. Errors: 400 {"error"} for invalid input, 404 unknown case / woman / merge, 409 when
-// the case is already settled or the merge is refused / already undone, 503 when identity
-// vigilance does not run in this process. Every read of identity data is audited first.
+// undoing, the correction of a woman's traits and its undoing. Errors: 400 {"error"} for invalid
+// input, 404 unknown case / woman / merge, 409 when the case is already settled or the merge is
+// refused / already undone, 503 when identity vigilance does not run in this process. Every read of
+// identity data is audited first.
 
 #include <nlohmann/json.hpp>
 
@@ -59,7 +60,9 @@ void send(ResponseWriter& w, const IdentityResult& r) {
   const int status = r.status == IdentityStatus::kNotFound   ? 404
                      : r.status == IdentityStatus::kConflict ? 409
                                                              : 400;
-  sendJson(w, status, {{"error", r.error}});
+  json body = {{"error", r.error}};
+  if (r.body.is_object()) body.update(r.body);  // field errors, conflicts, proposed merge
+  sendJson(w, status, body);
 }
 
 }  // namespace
@@ -117,6 +120,26 @@ void addIdentityRoutes(Router& router, HubServices& services) {
                  auditRead(s, req, "read-identity", "woman", std::to_string(woman),
                            std::to_string(woman));
                send(w, r);
+             });
+  router.add("PUT", "/api/identity/women/{woman}",
+             "correct a woman's identity (traits, used names, INS and status), with a reason; "
+             "kept in her history, undoable; open cases naming her are matched again",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJson(req);
+               requireKnownParams(req, {});
+               auto& id = identityOf(s);
+               const int64_t woman = idParam(req, "woman", "a woman id");
+               send(w, id.correctWoman(woman, readBody(req), requestActor(req)));
+             });
+  router.add("POST", "/api/identity/women/{woman}/corrections/{correction}/undo",
+             "undo a correction of a woman's identity: her previous traits come back",
+             [&s](HttpRequest& req, ResponseWriter& w) {
+               requireJson(req);
+               requireKnownParams(req, {});
+               auto& id = identityOf(s);
+               const int64_t woman = idParam(req, "woman", "a woman id");
+               const int64_t c = idParam(req, "correction", "a correction id");
+               send(w, id.undoCorrection(woman, c, readBody(req), requestActor(req)));
              });
   router.add("POST", "/api/identity/merges", "merge two women (reversible)",
              [&s](HttpRequest& req, ResponseWriter& w) {

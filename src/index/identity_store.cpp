@@ -12,7 +12,7 @@ namespace dualread {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // The list of migrations of the identity tables; append, never edit.
 const char* const kIdentityMigrations[] = {
@@ -90,6 +90,23 @@ CREATE TABLE identity_merges(
 CREATE INDEX identity_merges_survivor ON identity_merges(survivor_id);
 CREATE INDEX identity_merges_absorbed ON identity_merges(absorbed_id);
 )sql",
+    // v2: a secretary's corrections of a woman's traits (kept, each undoable) and the matcher's
+    // fresh verdict on an open case after a correction of one of its candidates.
+    R"sql(
+CREATE TABLE identity_corrections(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  woman_id INTEGER NOT NULL REFERENCES identity_women(id),
+  before_json TEXT NOT NULL,
+  after_json TEXT NOT NULL,
+  why TEXT NOT NULL,
+  corrected_by TEXT NOT NULL,
+  corrected_at TEXT NOT NULL,
+  undone_by TEXT NOT NULL DEFAULT '',
+  undone_at TEXT NOT NULL DEFAULT '',
+  undo_why TEXT NOT NULL DEFAULT '');
+CREATE INDEX identity_corrections_woman ON identity_corrections(woman_id, id);
+ALTER TABLE identity_cases ADD COLUMN reassessment_json TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kIdentityMigrations) == kSchemaVersion);
 
@@ -150,7 +167,7 @@ std::vector<int64_t> idsFromJson(const std::string& text) {
 
 const char* kCaseColumns =
     "id, link_key, source, reason, explanation, traits_json, candidates_json, status, "
-    "created_at, resolution_json, resolved_by, resolved_at";
+    "created_at, resolution_json, resolved_by, resolved_at, reassessment_json";
 
 IdentityCaseRow caseFromRow(SqliteDb& db, const SqliteStmt& st) {
   IdentityCaseRow c;
@@ -166,6 +183,7 @@ IdentityCaseRow caseFromRow(SqliteDb& db, const SqliteStmt& st) {
   c.resolution_json = st.text(9);
   c.resolved_by = st.text(10);
   c.resolved_at = st.text(11);
+  c.reassessment_json = st.text(12);
   auto sub = db.prepare(
       "SELECT kind, subject FROM identity_case_subjects WHERE case_id = ? ORDER BY kind, subject");
   sub.bind(1, c.id);
@@ -176,6 +194,15 @@ IdentityCaseRow caseFromRow(SqliteDb& db, const SqliteStmt& st) {
 const char* kMergeColumns =
     "id, survivor_id, absorbed_id, moved_json, merged_by, merged_at, why, undone_by, undone_at, "
     "undo_why";
+
+const char* kCorrectionColumns =
+    "id, woman_id, before_json, after_json, why, corrected_by, corrected_at, undone_by, "
+    "undone_at, undo_why";
+
+IdentityCorrectionRow correctionFromRow(const SqliteStmt& st) {
+  return {st.integer(0), st.integer(1), st.text(2), st.text(3), st.text(4),
+          st.text(5),    st.text(6),    st.text(7), st.text(8), st.text(9)};
+}
 
 IdentityMergeRow mergeFromRow(const SqliteStmt& st) {
   return {st.integer(0), st.integer(1), st.integer(2), st.text(3), st.text(4),
@@ -327,6 +354,44 @@ void IdentityWriter::markMergeUndone(int64_t id, const std::string& by, const st
       .bind(4, id)
       .step();
   if (db_.changes() != 1) throw IndexError("merge " + std::to_string(id) + " is not in force");
+}
+
+void IdentityWriter::setCaseCandidates(int64_t case_id, const std::vector<int64_t>& candidates,
+                                       const std::string& reassessment_json) {
+  db_.prepare(
+         "UPDATE identity_cases SET candidates_json = ?, reassessment_json = ? WHERE id = ? AND "
+         "status = 'open'")
+      .bind(1, nlohmann::json(candidates).dump())
+      .bind(2, reassessment_json)
+      .bind(3, case_id)
+      .step();
+}
+
+int64_t IdentityWriter::addCorrection(const IdentityCorrectionRow& c) {
+  db_.prepare(
+         "INSERT INTO identity_corrections(woman_id, before_json, after_json, why, corrected_by, "
+         "corrected_at) VALUES(?,?,?,?,?,?)")
+      .bind(1, c.woman_id)
+      .bind(2, c.before_json)
+      .bind(3, c.after_json)
+      .bind(4, c.why)
+      .bind(5, c.corrected_by)
+      .bind(6, c.corrected_at)
+      .step();
+  return db_.lastInsertId();
+}
+
+void IdentityWriter::markCorrectionUndone(int64_t id, const std::string& by, const std::string& at,
+                                          const std::string& why) {
+  db_.prepare(
+         "UPDATE identity_corrections SET undone_by = ?, undone_at = ?, undo_why = ? WHERE id = ? "
+         "AND undone_at = ''")
+      .bind(1, by)
+      .bind(2, at)
+      .bind(3, why)
+      .bind(4, id)
+      .step();
+  if (db_.changes() != 1) throw IndexError("correction " + std::to_string(id) + " is not in force");
 }
 
 IdentityStore::IdentityStore(const std::string& path)
@@ -501,6 +566,36 @@ std::vector<IdentityCaseRow> IdentityStore::openCasesFor(const std::vector<std::
     st.bind(1, id);
     if (st.step()) out.push_back(caseFromRow(*db_, st));
   }
+  return out;
+}
+
+std::vector<int64_t> IdentityStore::openCasesWithCandidate(int64_t woman_id) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(
+      "SELECT c.id FROM identity_cases c WHERE c.status = 'open' AND EXISTS (SELECT 1 FROM "
+      "json_each(c.candidates_json) j WHERE j.value = ?) ORDER BY c.id");
+  st.bind(1, woman_id);
+  std::vector<int64_t> out;
+  while (st.step()) out.push_back(st.integer(0));
+  return out;
+}
+
+std::optional<IdentityCorrectionRow> IdentityStore::correction(int64_t id) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(std::string("SELECT ") + kCorrectionColumns +
+                         " FROM identity_corrections WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return correctionFromRow(st);
+}
+
+std::vector<IdentityCorrectionRow> IdentityStore::correctionsOf(int64_t woman_id) {
+  std::lock_guard lk(mu_);
+  auto st = db_->prepare(std::string("SELECT ") + kCorrectionColumns +
+                         " FROM identity_corrections WHERE woman_id = ? ORDER BY id DESC");
+  st.bind(1, woman_id);
+  std::vector<IdentityCorrectionRow> out;
+  while (st.step()) out.push_back(correctionFromRow(st));
   return out;
 }
 

@@ -12,7 +12,7 @@
 //
 // Tables (all identity_*): women, names (search keys of birth and used names), ipps (cim, ipp →
 // woman), links (link_key PK → woman or case), cases, case_subjects (study / exam a case holds
-// back), merges.
+// back), merges, corrections (a secretary's corrections of a woman's traits, undoable).
 
 #include <cstdint>
 #include <functional>
@@ -55,6 +55,20 @@ struct IdentityCaseRow {
   std::string resolved_at;
   std::vector<std::string> studies;  // Study Instance UIDs it holds back
   std::vector<std::string> exams;    // exam ids (forms) it holds back
+  // The matcher's verdict on the case's traits again, after a correction of a candidate woman:
+  // {"at", "correction_id", "woman_id", "outcome", "status", "reason", "explanation",
+  // "candidates"}; empty until then.
+  std::string reassessment_json;
+};
+
+// A secretary's correction of a woman's traits (the register's INS traits, used names, INS and
+// status): what they were and what they became, each as the JSON of the corrected fields.
+struct IdentityCorrectionRow {
+  int64_t id = 0;
+  int64_t woman_id = 0;
+  std::string before_json, after_json;
+  std::string why, corrected_by, corrected_at;
+  std::string undone_by, undone_at, undo_why;  // empty while in force
 };
 
 struct IdentityMergeRow {
@@ -85,6 +99,13 @@ class IdentityWriter {
   // Links deciding for `from` now decide for `to`; returns their keys.
   std::vector<std::string> moveLinks(int64_t from, int64_t to);
   void moveLinksBack(const std::vector<std::string>& keys, int64_t to);
+  // An open case's candidates and the matcher's fresh verdict on it (no-op on a settled case).
+  void setCaseCandidates(int64_t case_id, const std::vector<int64_t>& candidates,
+                         const std::string& reassessment_json);
+  int64_t addCorrection(const IdentityCorrectionRow& c);
+  // Throws IndexError when the correction is unknown or already undone.
+  void markCorrectionUndone(int64_t id, const std::string& by, const std::string& at,
+                            const std::string& why);
   int64_t addMerge(const IdentityMergeRow& m);
   void setMergeMoved(int64_t id, const std::string& moved_json);
   void markMergeUndone(int64_t id, const std::string& by, const std::string& at,
@@ -127,6 +148,11 @@ class IdentityStore {
   // Open cases holding back any of these studies or exams.
   std::vector<IdentityCaseRow> openCasesFor(const std::vector<std::string>& studies,
                                             const std::vector<std::string>& exams);
+  // Open cases that name this woman among their candidates, oldest first.
+  std::vector<int64_t> openCasesWithCandidate(int64_t woman_id);
+  std::optional<IdentityCorrectionRow> correction(int64_t id);
+  // A woman's corrections, newest first.
+  std::vector<IdentityCorrectionRow> correctionsOf(int64_t woman_id);
   std::optional<IdentityMergeRow> merge(int64_t id);
   // Merges involving a woman, newest first.
   std::vector<IdentityMergeRow> mergesOf(int64_t woman_id);

@@ -257,6 +257,7 @@ std::optional<Principal> AccessService::userPrincipal(const UserRow& u, const st
   p.role = *role;
   p.cims = u.cims;
   p.rpps = u.rpps;
+  p.display_name = u.display_name;
   p.method = method;
   return p;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "domain/identity_correction.h"
 #include "domain/identity_names.h"
 #include "domain/identity_nir.h"
 #include "domain/time.h"
@@ -131,6 +132,33 @@ json toJson(const WomanIdentity& w) {
             {"ipps", ipps}};
   j["merged_into"] = w.merged_into ? json(*w.merged_into) : json(nullptr);
   return j;
+}
+
+json toJson(const IdentityTraits& t) {
+  return {{"birth_name", t.birth_name},
+          {"first_names", t.first_names},
+          {"used_names", t.used_names},
+          {"birth_date", t.birth_date},
+          {"sex", t.sex},
+          {"birth_place", t.birth_place},
+          {"ins", t.nir},
+          {"ins_oid", t.ins_oid},
+          {"status", toCode(t.status)}};
+}
+
+IdentityTraits identityTraitsFromJson(const json& j) {
+  IdentityTraits t;
+  if (!j.is_object()) return t;
+  t.birth_name = j.value("birth_name", "");
+  t.first_names = j.value("first_names", "");
+  t.used_names = j.value("used_names", std::vector<std::string>{});
+  t.birth_date = j.value("birth_date", "");
+  t.sex = j.value("sex", "");
+  t.birth_place = j.value("birth_place", "");
+  t.nir = j.value("ins", "");
+  t.ins_oid = j.value("ins_oid", "");
+  t.status = insStatusFromCode(j.value("status", "")).value_or(InsStatus::kUnknown);
+  return t;
 }
 
 IdentityService::IdentityService(IdentityStore& store, ArchiveIndex& index)
@@ -367,6 +395,8 @@ json caseJson(const IdentityCaseRow& c) {
     j["resolved_by"] = c.resolved_by;
     j["resolved_at"] = c.resolved_at;
   }
+  if (!c.reassessment_json.empty())
+    j["reassessment"] = json::parse(c.reassessment_json, nullptr, false);
   return j;
 }
 }  // namespace
@@ -453,6 +483,26 @@ IdentityResult IdentityService::woman(int64_t woman_id) {
                       {"in_force", m.undone_at.empty()}});
   json j = toJson(*w);
   j["merges"] = merges;
+  json corrections = json::array();
+  const IdentityTraits current = traitsOf(*w);
+  for (const auto& c : store_.correctionsOf(woman_id)) {
+    const IdentityTraits before =
+        identityTraitsFromJson(json::parse(c.before_json, nullptr, false));
+    const IdentityTraits after = identityTraitsFromJson(json::parse(c.after_json, nullptr, false));
+    json row = {{"id", c.id},
+                {"corrected_by", c.corrected_by},
+                {"corrected_at", c.corrected_at},
+                {"why", c.why},
+                {"before", toJson(before)},
+                {"after", toJson(after)},
+                {"changed", changedTraits(before, after)},
+                {"in_force", c.undone_at.empty()},
+                {"undoable", c.undone_at.empty() && !w->merged_into && current == after}};
+    if (!c.undone_at.empty())
+      row["undone"] = {{"by", c.undone_by}, {"at", c.undone_at}, {"why", c.undo_why}};
+    corrections.push_back(row);
+  }
+  j["corrections"] = corrections;
   return IdentityResult::ok(j);
 }
 
@@ -727,6 +777,243 @@ IdentityResult IdentityService::unmerge(int64_t merge_id, const json& body, cons
   audit(by, "identity-unmerge", "woman", std::to_string(b->id), b->id,
         {{"merge_id", merge_id}, {"survivor", a->id}, {"why", why}});
   return mergeView(merge_id);
+}
+
+namespace {
+
+// Reads the corrected identity a PUT carries; field errors into `errors`.
+IdentityTraits correctedTraits(const json& body, const WomanIdentity& current,
+                               std::vector<FormError>& errors) {
+  static const std::set<std::string> kKnown = {"birth_name", "first_names", "used_names",
+                                               "birth_date", "sex",         "birth_place",
+                                               "ins",        "status",      "why"};
+  IdentityTraits t;
+  if (!body.is_object()) {
+    errors.push_back({"", "send the corrected identity as a JSON object"});
+    return t;
+  }
+  for (const auto& [k, v] : body.items())
+    if (!kKnown.count(k)) errors.push_back({k, "unknown field"});
+  auto text = [&](const char* field, std::string& out) {
+    if (!body.contains(field)) {
+      errors.push_back({field, "missing (send the whole corrected identity)"});
+    } else if (!body[field].is_string()) {
+      errors.push_back({field, "must be a string"});
+    } else {
+      out = body[field].get<std::string>();
+      const auto b = out.find_first_not_of(" \t\r\n");
+      out = b == std::string::npos ? std::string()
+                                   : out.substr(b, out.find_last_not_of(" \t\r\n") - b + 1);
+    }
+  };
+  text("birth_name", t.birth_name);
+  text("first_names", t.first_names);
+  text("birth_date", t.birth_date);
+  text("sex", t.sex);
+  text("birth_place", t.birth_place);
+  text("ins", t.nir);
+  std::string status;
+  text("status", status);
+  if (!body.contains("used_names")) {
+    errors.push_back({"used_names", "missing (an empty list when she has none)"});
+  } else if (!body["used_names"].is_array()) {
+    errors.push_back({"used_names", "must be a list of names"});
+  } else {
+    for (const auto& u : body["used_names"]) {
+      if (!u.is_string()) {
+        errors.push_back({"used_names", "must be a list of names"});
+        break;
+      }
+      t.used_names.push_back(u.get<std::string>());
+    }
+  }
+  if (t.birth_date.size() == 10 && t.birth_date[4] == '-' && t.birth_date[7] == '-')
+    t.birth_date =
+        t.birth_date.substr(0, 4) + t.birth_date.substr(5, 2) + t.birth_date.substr(8, 2);
+  if (body.contains("status") && body["status"].is_string()) {
+    if (auto st = insStatusFromCode(status))
+      t.status = *st;
+    else
+      errors.push_back({"status", "must be verified, provisional or unknown"});
+  }
+  t.ins_oid = correctedInsOid(traitsOf(current), t.nir, t.status);
+  return t;
+}
+
+std::string todayYmd() {
+  const std::string now = nowIso();  // YYYY-MM-DDTHH:MM:SSZ
+  return now.substr(0, 4) + now.substr(5, 2) + now.substr(8, 2);
+}
+
+json errorsJson(const std::vector<FormError>& errors) {
+  json out = json::array();
+  for (const auto& e : errors) out.push_back({{"field", e.field}, {"message", e.message}});
+  return out;
+}
+
+}  // namespace
+
+json IdentityService::conflictsWith(const WomanIdentity& w) {
+  std::vector<std::string> keys;
+  if (!nameKey(w.birth_name).empty()) keys.push_back(nameKey(w.birth_name));
+  json out = json::array();
+  for (const auto& other : store_.candidates(w.nir, "", "", std::nullopt, w.birth_date, keys))
+    if (auto why = sameWomanAs(w, other))
+      out.push_back({{"woman_id", other.id}, {"why", *why}, {"woman", toJson(other)}});
+  return out;
+}
+
+IdentityResult IdentityService::correctWoman(int64_t woman_id, const json& body,
+                                             const AuditActor& by) {
+  std::lock_guard serial(action_mu_);
+  std::unique_lock lk(mu_);
+  auto w = store_.woman(woman_id);
+  if (!w)
+    return IdentityResult::fail(IdentityStatus::kNotFound,
+                                "no woman " + std::to_string(woman_id) + " in the register");
+  std::vector<FormError> errors;
+  const IdentityTraits t = correctedTraits(body, *w, errors);
+  if (errors.empty()) errors = checkCorrectedTraits(t, todayYmd());
+  const std::string why = requiredWhy(body);
+  if (why.empty()) errors.push_back({"why", "say why: the correction is kept in the audit trail"});
+  if (!errors.empty()) {
+    std::string fields;
+    for (const auto& e : errors) fields += (fields.empty() ? "" : ", ") + e.field;
+    return IdentityResult::fail(IdentityStatus::kInvalid,
+                                "the corrected identity is not valid (" + fields + ")",
+                                {{"errors", errorsJson(errors)}});
+  }
+  if (w->merged_into)
+    return IdentityResult::fail(IdentityStatus::kConflict,
+                                "woman " + std::to_string(woman_id) + " was merged into woman " +
+                                    std::to_string(*w->merged_into) + "; correct her instead");
+  if (traitsOf(*w) == t)
+    return IdentityResult::fail(IdentityStatus::kInvalid,
+                                "nothing to correct: these are already her traits");
+  return applyTraits(*w, withTraits(*w, t), std::nullopt, why, by, lk);
+}
+
+IdentityResult IdentityService::undoCorrection(int64_t woman_id, int64_t correction_id,
+                                               const json& body, const AuditActor& by) {
+  const std::string why = requiredWhy(body);
+  if (why.empty())
+    return IdentityResult::fail(IdentityStatus::kInvalid,
+                                "say why (\"why\"): the undo is kept in the audit trail");
+  std::lock_guard serial(action_mu_);
+  std::unique_lock lk(mu_);
+  auto c = store_.correction(correction_id);
+  if (!c || c->woman_id != woman_id)
+    return IdentityResult::fail(
+        IdentityStatus::kNotFound,
+        "no correction " + std::to_string(correction_id) + " of woman " + std::to_string(woman_id));
+  if (!c->undone_at.empty())
+    return IdentityResult::fail(IdentityStatus::kConflict,
+                                "correction " + std::to_string(correction_id) +
+                                    " was already undone (" + c->undone_at + " by " + c->undone_by +
+                                    ")");
+  auto w = store_.woman(woman_id);
+  if (!w)
+    return IdentityResult::fail(IdentityStatus::kNotFound,
+                                "no woman " + std::to_string(woman_id) + " in the register");
+  if (w->merged_into)
+    return IdentityResult::fail(IdentityStatus::kConflict,
+                                "woman " + std::to_string(woman_id) + " was merged into woman " +
+                                    std::to_string(*w->merged_into) + "; undo the merge first");
+  const IdentityTraits after = identityTraitsFromJson(json::parse(c->after_json, nullptr, false));
+  if (!(traitsOf(*w) == after))
+    return IdentityResult::fail(IdentityStatus::kConflict,
+                                "her identity changed since correction " +
+                                    std::to_string(correction_id) +
+                                    "; undo the later correction first");
+  const IdentityTraits before = identityTraitsFromJson(json::parse(c->before_json, nullptr, false));
+  return applyTraits(*w, withTraits(*w, before), correction_id, why, by, lk);
+}
+
+IdentityResult IdentityService::applyTraits(const WomanIdentity& before, const WomanIdentity& after,
+                                            std::optional<int64_t> undo_of, const std::string& why,
+                                            const AuditActor& by,
+                                            std::unique_lock<std::mutex>& lk) {
+  const json conflicts = conflictsWith(after);
+  if (!conflicts.empty()) {
+    const int64_t other = conflicts[0]["woman_id"].get<int64_t>();
+    return IdentityResult::fail(
+        IdentityStatus::kConflict,
+        "with these traits woman " + std::to_string(before.id) + " would be the same person as " +
+            conflicts[0]["why"].get<std::string>() +
+            ": nothing was changed; if they are one woman, merge them",
+        {{"conflicts", conflicts},
+         {"proposed_merge",
+          {{"survivor", other},
+           {"absorbed", before.id},
+           {"why", "woman " + std::to_string(before.id) + " is woman " + std::to_string(other) +
+                       " (" + conflicts[0]["why"].get<std::string>() + ")"}}}});
+  }
+  const std::string now = nowIso();
+  const IdentityTraits tb = traitsOf(before), ta = traitsOf(after);
+  int64_t correction_id = undo_of.value_or(0);
+  // Open cases naming her are matched again against the corrected register (same rule as a
+  // fresh object). The verdict is shown in the case; the case stays open for a human.
+  json reassessed = json::array();
+  store_.write([&](IdentityWriter& wr) {
+    wr.updateWoman(after);
+    if (undo_of)
+      wr.markCorrectionUndone(*undo_of, by.actor, now, why);
+    else
+      correction_id = wr.addCorrection(
+          {0, before.id, toJson(tb).dump(), toJson(ta).dump(), why, by.actor, now, "", "", ""});
+  });
+  for (int64_t case_id : store_.openCasesWithCandidate(before.id)) {
+    auto c = store_.caseById(case_id);
+    if (!c) continue;
+    const IncomingIdentity in = traitsFromJson(json::parse(c->traits_json, nullptr, false));
+    const IdentityDecision d = matchIdentity(in, candidatesFor(store_, in));
+    std::vector<int64_t> candidates = c->candidates;
+    std::vector<int64_t> named = d.candidates;
+    if (d.woman_id) named.push_back(*d.woman_id);
+    for (int64_t id : named)
+      if (std::find(candidates.begin(), candidates.end(), id) == candidates.end())
+        candidates.push_back(id);
+    json r = {{"at", now},
+              {"correction_id", correction_id},
+              {"undo", undo_of.has_value()},
+              {"outcome", toCode(d.outcome)},
+              {"status", toCode(d.status)},
+              {"reason", toCode(d.reason)},
+              {"explanation", d.explanation},
+              {"candidates", d.candidates}};
+    r["woman_id"] = d.woman_id ? json(*d.woman_id) : json(nullptr);
+    store_.write([&](IdentityWriter& wr) { wr.setCaseCandidates(case_id, candidates, r.dump()); });
+    r["case_id"] = case_id;
+    reassessed.push_back(r);
+  }
+  lk.unlock();
+  mirror(after);
+  const std::vector<std::string> changed = changedTraits(tb, ta);
+  json before_changed = json::object(), after_changed = json::object();
+  const json jb = toJson(tb), ja = toJson(ta);
+  for (const auto& f : changed) {
+    before_changed[f] = jb.value(f, json());
+    after_changed[f] = ja.value(f, json());
+  }
+  std::vector<int64_t> case_ids;
+  for (const auto& r : reassessed) case_ids.push_back(r["case_id"].get<int64_t>());
+  audit(by, undo_of ? "identity-correct-undo" : "identity-correct", "woman",
+        std::to_string(before.id), before.id,
+        {{"correction_id", correction_id},
+         {"changed", changed},
+         {"before", before_changed},
+         {"after", after_changed},
+         {"why", why},
+         {"reassessed_cases", case_ids}});
+  spdlog::info("Identity: woman {} {} by {} (correction {}, {} open case(s) matched again)",
+               before.id, undo_of ? "correction undone" : "corrected", by.actor, correction_id,
+               case_ids.size());
+  IdentityResult r = woman(before.id);
+  if (r.status != IdentityStatus::kOk) return r;
+  return IdentityResult::ok({{"woman", r.body},
+                             {"correction_id", correction_id},
+                             {"changed", changed},
+                             {"reassessed", reassessed}});
 }
 
 IdentityResult IdentityService::mergeView(int64_t merge_id) {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/identity_correction.h"
 #include "domain/identity_matcher.h"
 #include "domain/instance_summary.h"
 #include "domain/reading_form.h"
@@ -40,10 +41,12 @@ enum class IdentityStatus { kOk, kNotFound, kInvalid, kConflict };
 
 struct IdentityResult {
   IdentityStatus status = IdentityStatus::kOk;
-  nlohmann::json body;
-  std::string error;  // sentence when not kOk
+  nlohmann::json body;  // the answer when kOk; else null or details (field errors, conflicts)
+  std::string error;    // sentence when not kOk
   static IdentityResult ok(nlohmann::json b) { return {IdentityStatus::kOk, std::move(b), {}}; }
-  static IdentityResult fail(IdentityStatus s, std::string e) { return {s, nullptr, std::move(e)}; }
+  static IdentityResult fail(IdentityStatus s, std::string e, nlohmann::json details = nullptr) {
+    return {s, std::move(details), std::move(e)};
+  }
 };
 
 // What checkForm() decided for a reading form.
@@ -96,7 +99,24 @@ class IdentityService {
   IdentityResult caseView(int64_t case_id);
   // body {"action": "attach", "woman_id": N, "why"} | {"action": "create", "why"}.
   IdentityResult resolveCase(int64_t case_id, const nlohmann::json& body, const AuditActor& by);
+  // Her identity, IPPs, merges and corrections (newest first, each with before/after and
+  // whether it can still be undone).
   IdentityResult woman(int64_t woman_id);
+  // A secretary corrects a woman's traits. body: {"birth_name", "first_names", "used_names",
+  // "birth_date" (YYYY-MM-DD or YYYYMMDD), "sex", "birth_place", "ins", "status", "why"} — the
+  // whole corrected identity (PUT). kInvalid with {"errors": [{field, message}]} for bad
+  // values, kConflict for a merged woman, or when the corrected traits are another woman's
+  // (same INS, or same traits without two different INS): the answer names her and proposes
+  // a merge ({"conflicts", "proposed_merge"}); nothing is changed or merged. On success the
+  // correction is kept (before / after / who / when / why), audited, and every open case
+  // naming her as a candidate is matched again (its verdict shown in the case); no case is
+  // settled and nothing is attached by a correction (docs/notes/identity.md).
+  IdentityResult correctWoman(int64_t woman_id, const nlohmann::json& body, const AuditActor& by);
+  // body {"why"}: puts back the traits the correction replaced, when her traits are still
+  // those it wrote (kConflict otherwise: undo the later correction first); same conflict rule
+  // and re-evaluation as a correction.
+  IdentityResult undoCorrection(int64_t woman_id, int64_t correction_id, const nlohmann::json& body,
+                                const AuditActor& by);
   // body {"survivor": A, "absorbed": B, "why"}: B's IPPs, names, links, archive identities and
   // exams move to A; B is kept, marked merged into A. Refused when both have different INS.
   IdentityResult mergeWomen(const nlohmann::json& body, const AuditActor& by);
@@ -112,6 +132,13 @@ class IdentityService {
              const std::string& object_id, std::optional<int64_t> woman,
              const nlohmann::json& detail);
   void mirror(const WomanIdentity& w);
+  // Other women the traits `w` would have make her the same person as (under mu_).
+  nlohmann::json conflictsWith(const WomanIdentity& w);
+  // Writes `after` over the woman, records or undoes the correction, re-evaluates the open
+  // cases naming her; returns the answer. Under action_mu_ and mu_ (released inside).
+  IdentityResult applyTraits(const WomanIdentity& before, const WomanIdentity& after,
+                             std::optional<int64_t> undo_of, const std::string& why,
+                             const AuditActor& by, std::unique_lock<std::mutex>& lk);
 
   IdentityStore& store_;
   ArchiveIndex& index_;
@@ -125,5 +152,8 @@ class IdentityService {
 
 // JSON of a woman's identity (REST).
 nlohmann::json toJson(const WomanIdentity& w);
+// JSON of correctable traits (a correction's before / after; "ins" is the NIR) and back.
+nlohmann::json toJson(const IdentityTraits& t);
+IdentityTraits identityTraitsFromJson(const nlohmann::json& j);
 
 }  // namespace dualread

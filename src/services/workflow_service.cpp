@@ -197,6 +197,18 @@ bool WorkflowService::step(Loaded& l, const ExamEvent& event, TimePoint now,
   return true;
 }
 
+void WorkflowService::recordAudit(const AuditActor& by, const std::string& action,
+                                  const std::string& exam_id, const json& detail) {
+  if (!audit_) return;
+  try {
+    audit_->record(by.actor, by.role, action, "exam", exam_id, std::nullopt, by.source,
+                   detail.dump());
+  } catch (const std::exception& e) {
+    spdlog::error("AUDIT: {} of exam {} by {} could not be recorded: {}", action, exam_id, by.actor,
+                  e.what());
+  }
+}
+
 void WorkflowService::auditTransitions(Loaded& l, const AuditActor& by) {
   const ExamRecord& r = l.record;
   if (!audit_) {
@@ -269,8 +281,19 @@ void WorkflowService::onInstanceStored(const InstanceSummary& summary) {
             study_uid, cim_id, woman_id, r.cim_id, form_woman);
         return;
       }
+      // The form was matched without images (INS or traits only): now that they name her
+      // woman, it is matched again against her; a conflict opens a case that holds the exam.
+      const bool rematch = identity_ && r.l1_form && r.woman_id.empty() && !woman_id.empty();
       exam->record.woman_id = woman_id;
       exam->record.cim_id = cim_id;
+      if (rematch) {
+        const FormIdentityCheck check =
+            identity_->checkForm(r.exam_id, r.l1_form->identification, woman_id, AuditActor{});
+        spdlog::info("Exam {}: its reading form came first, matched again with its images: {}{}",
+                     r.exam_id, toCode(check.outcome),
+                     check.case_id ? " (identity queue case " + std::to_string(*check.case_id) + ")"
+                                   : std::string());
+      }
     } else {
       // A new study: a retake answering an open CTI request of this woman, or a new exam.
       std::vector<CtiRequest> open;
@@ -486,12 +509,30 @@ WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const jso
   std::lock_guard lk(mu_);
   std::vector<FormError> errors;
   ReaderRef signer;
-  if (!body.is_object() || !body.contains("signer") || !body["signer"].is_object()) {
-    errors.push_back({"signer", "missing: {\"signer\": {\"name\": ..., \"rpps\": ...}}"});
-  } else {
+  const bool named = body.is_object() && body.contains("signer") && body["signer"].is_object();
+  if (named) {
     const json& s = body["signer"];
     if (s.contains("rpps") && s["rpps"].is_string()) signer.rpps = s["rpps"].get<std::string>();
     if (s.contains("name") && s["name"].is_string()) signer.name = s["name"].get<std::string>();
+  }
+  if (by.authenticated) {
+    // The signature is the logged-in account's: a body naming someone else is refused.
+    auto refuse = [&](const std::string& why) {
+      recordAudit(by, "l1-sign-refused", exam_id, {{"why", why}, {"named_rpps", signer.rpps}});
+      return WorkflowResult::fail(WorkflowStatus::kForbidden, why,
+                                  {{"signer.rpps", "is not the logged-in account's RPPS"}});
+    };
+    if (!isRpps(by.rpps))
+      return refuse("your account (" + by.actor +
+                    ") has no RPPS: an L1 radiologist's account needs one to sign");
+    if (!signer.rpps.empty() && signer.rpps != by.rpps)
+      return refuse("you are logged in as " + by.actor + " (RPPS " + by.rpps +
+                    "): you cannot sign in the name of RPPS " + signer.rpps);
+    signer.rpps = by.rpps;
+    if (!by.name.empty()) signer.name = by.name;
+  } else if (!named) {
+    errors.push_back({"signer", "missing: {\"signer\": {\"name\": ..., \"rpps\": ...}}"});
+  } else {
     if (!isRpps(signer.rpps)) errors.push_back({"signer.rpps", "must be an RPPS of 11 digits"});
     if (signer.name.empty()) errors.push_back({"signer.name", "the signer's name is required"});
   }
@@ -504,6 +545,7 @@ WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const jso
     return WorkflowResult::fail(WorkflowStatus::kConflict,
                                 "exam " + exam_id + " has no reading form to sign; PUT it first");
   L1Form form = *l->record.l1_form;
+  if (signer.name.empty()) signer.name = form.identification.l1_radiologist.name;
   if (form.identification.l1_radiologist.rpps != signer.rpps)
     return WorkflowResult::fail(WorkflowStatus::kInvalid,
                                 "the form names " + form.identification.l1_radiologist.rpps +
@@ -521,7 +563,7 @@ WorkflowResult WorkflowService::signL1Form(const std::string& exam_id, const jso
   WorkflowResult error;
   if (!step(*l, FormSubmitted{form}, now, error)) return error;
   l->signature = L1SignatureRow{signer.name, signer.rpps, toIsoDateTime(now),
-                                sha256Hex(toJson(form).dump()), false};
+                                sha256Hex(toJson(form).dump()), by.authenticated};
   autoDispatch(*l, now);
   return commitExam(*l, by);
 }
@@ -840,6 +882,19 @@ WorkflowResult WorkflowService::decideL3(const std::string& exam_id, const json&
   if (stamped.is_object()) stamped["decided_at"] = toIsoDateTime(now);
   Parsed<L3Decision> parsed = l3DecisionFromJson(stamped);
   if (!parsed.ok()) return malformed("the L3 decision", std::move(parsed.errors));
+  // A radiologist logged in records a decision she took part in; the coordinator records the
+  // readers of a meeting.
+  if (by.authenticated && by.role == "l2_radiologist") {
+    bool among = false;
+    for (const auto& r : parsed.value->readers) among = among || r.rpps == by.rpps;
+    if (!among) {
+      const std::string why = "you are logged in as " + by.actor + " (RPPS " + by.rpps +
+                              "): an L3 decision you record must name you among its readers";
+      recordAudit(by, "l3-decision-refused", exam_id, {{"why", why}});
+      return WorkflowResult::fail(WorkflowStatus::kForbidden, why,
+                                  {{"readers", "do not include the logged-in account"}});
+    }
+  }
   WorkflowResult error;
   if (!step(*l, L3Decided{*parsed.value}, now, error)) return error;
   return commitExam(*l, by);
@@ -915,8 +970,13 @@ void WorkflowService::identityReconciled(const std::vector<std::string>& study_u
       // The woman the archive now gives the exam's first study (settled by a secretary).
       StudyRow first;
       if (l->record.woman_id.empty() && index_.getStudy(l->record.exam_id, first) &&
-          first.patient.woman_id)
+          first.patient.woman_id) {
         l->record.woman_id = std::to_string(*first.patient.woman_id);
+        // A form that came before its (held) images is matched again against her.
+        if (identity_ && l->record.l1_form)
+          identity_->checkForm(id, l->record.l1_form->identification, l->record.woman_id,
+                               {"hub", "system", "identity"});
+      }
       WorkflowResult error;
       // The archive reassessed its studies: completeness may have changed.
       bool complete = false, review = false;

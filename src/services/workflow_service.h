@@ -38,13 +38,19 @@ struct AuditActor {
   std::string actor = "hub";
   std::string role = "system";
   std::string source = "internal";  // "ip:port" of an HTTP client, "dicom:AE@ip"...
+  // Set when the hub runs with access control and the caller logged in: who the account is
+  // (its RPPS and display name, when the account has them). A signature is then the account's.
+  bool authenticated = false;
+  std::string rpps = {};
+  std::string name = {};
 };
 
 enum class WorkflowStatus {
   kOk,
-  kNotFound,  // no such exam / session / form
-  kInvalid,   // bad input, or a transition refused by a guard (the domain's sentence)
-  kConflict,  // the exam's state does not accept the event at all
+  kNotFound,   // no such exam / session / form
+  kInvalid,    // bad input, or a transition refused by a guard (the domain's sentence)
+  kConflict,   // the exam's state does not accept the event at all
+  kForbidden,  // the authenticated caller may not do this (e.g. sign in another's name)
 };
 
 struct WorkflowResult {
@@ -105,9 +111,12 @@ class WorkflowService {
                            const AuditActor& by = {});
   WorkflowResult getL1Form(const std::string& exam_id);
   // body: {"signer": {"name", "rpps"}}. The signer must be the form's L1 radiologist and the
-  // signed form must pass checkL1Form. Records the SHA-256 of the canonical signed form JSON
-  // and "authenticated": false (the signer's identity comes from the body until access
-  // control lands).
+  // signed form must pass checkL1Form. Records the SHA-256 of the canonical signed form JSON.
+  // When `by` is authenticated (the hub runs with access control) the signer is the account:
+  // its RPPS (and display name when it has one); the body's signer may be omitted, and one
+  // naming another RPPS is refused (kForbidden, recorded in the audit trail as
+  // "l1-sign-refused"); "authenticated": true is recorded. Without access control (--open) the
+  // signer comes from the body and "authenticated": false is recorded.
   WorkflowResult signL1Form(const std::string& exam_id, const nlohmann::json& body,
                             const AuditActor& by = {});
   // The HL7 CDA R2 document (XML text in body["xml"]).
@@ -160,6 +169,9 @@ class WorkflowService {
   bool step(Loaded& l, const ExamEvent& event, TimePoint now, WorkflowResult& error);
   // Dispatches a complete (identified) exam or a received retake; no-op otherwise.
   void autoDispatch(Loaded& l, TimePoint now);
+  // Records a refused request (nothing changed) in the audit trail; logs when it cannot.
+  void recordAudit(const AuditActor& by, const std::string& action, const std::string& exam_id,
+                   const nlohmann::json& detail);
   // Records the transitions of `l` not recorded yet (after it was stored).
   void auditTransitions(Loaded& l, const AuditActor& by);
   nlohmann::json workflowJson(const Loaded& l);

@@ -4,8 +4,9 @@
 // (no indicators), the daily print run (summary, combined PDF, letters one by one), the overdue
 // results, the follow-up reminders, the identity queue (a case side by side, refused without a
 // reason, attached to the candidate; a second case made a new woman, then merged into the
-// candidate and the merge undone). The coordinator: indicators with bar charts and the CSV. The
-// administrator: only the screens the hub lets her use.
+// candidate and the merge undone; a woman's identity corrected: field errors, a conflict with a
+// merge proposal, a correction kept in her history and undone). The coordinator: indicators
+// with bar charts and the CSV. The administrator: only the screens the hub lets her use.
 import { run, tmpDir, prepareRound, api, launchBrowser, watch, screenshot, download, staffLogin, pdfText, check, log } from './lib.mjs';
 
 async function navTexts(page) {
@@ -41,7 +42,8 @@ run(async () => {
   const problems = [];
   const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
   const page = await browser.newPage();
-  watch(page, problems);
+  const refusals = []; // [path, status] the page provokes on purpose, added as they become known
+  watch(page, problems, refusals);
 
   // --- The secretary.
   await staffLogin(page, hub.base, 'sec');
@@ -131,6 +133,63 @@ run(async () => {
   const merge = await api(hub.base, 'GET', `/api/identity/merges/${mergeId}`, undefined, coord);
   check(merge.in_force === false && merge.survivor === target && merge.absorbed === created, `merge ${mergeId} undone: ${JSON.stringify(merge).slice(0, 300)}`);
   await screenshot(page, 'secretariat-identity-unmerged', { fullPage: true });
+
+  // Correcting a woman's identity: field errors named, a correction that would make her another
+  // woman refused with a merge proposal, then a real correction kept in her history and undone.
+  const wTarget = await api(hub.base, 'GET', `/api/identity/women/${target}`, undefined, coord);
+  const wCreated = await api(hub.base, 'GET', `/api/identity/women/${created}`, undefined, coord);
+  refusals.push([`/api/identity/women/${created}`, 400], [`/api/identity/women/${created}`, 409]);
+  await page.goto(`${hub.base}/secretariat/identite/femme?id=${created}`);
+  await page.waitForSelector('#fix-open');
+  check((await page.locator('#fix-panel').isHidden()), 'the correction form opens on demand');
+  await page.focus('#fix-open');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#fix-form', { state: 'visible' });
+  check((await page.evaluate(() => document.activeElement?.id)) === 'fix-birth_name', 'the keyboard lands in the form');
+  await page.fill('#fix-ins', '265037512345602');
+  await page.click('#fix-submit');
+  await page.waitForFunction(() => /motif/.test(document.querySelector('#fix-result')?.textContent ?? ''));
+  await page.fill('#fix-why', 'Vérifié sur la carte d’identité');
+  await page.click('#fix-submit');
+  await page.waitForFunction(() => /INS \(NIR\) : la clé du NIR est fausse/.test(document.querySelector('#fix-result')?.textContent ?? ''));
+  check((await page.getAttribute('#fix-ins', 'aria-invalid')) === 'true', 'the wrong INS field is marked');
+  await screenshot(page, 'secretariat-identity-correction-refused', { fullPage: true });
+  // Her traits made identical to the candidate's: refused, a merge proposed, nothing merged.
+  const sameIns = wTarget.ins && !wCreated.ins;
+  if (sameIns || (!wTarget.ins && !wCreated.ins)) {
+    await page.fill('#fix-birth_name', wTarget.birth_name);
+    await page.fill('#fix-first_names', wTarget.first_names);
+    await page.fill('#fix-birth_date', `${wTarget.birth_date.slice(0, 4)}-${wTarget.birth_date.slice(4, 6)}-${wTarget.birth_date.slice(6, 8)}`);
+    await page.selectOption('#fix-sex', wTarget.sex);
+    await page.fill('#fix-ins', wTarget.ins);
+    await page.selectOption('#fix-status', wTarget.ins ? 'verified' : 'provisional');
+    await page.click('#fix-submit');
+    await page.waitForSelector('#fix-result .proposal');
+    check((await page.textContent('#fix-result .proposal')).includes(`femme n° ${target}`), 'the merge proposal names the other woman');
+    await screenshot(page, 'secretariat-identity-correction-conflict', { fullPage: true });
+    const still = await api(hub.base, 'GET', `/api/identity/women/${created}`, undefined, coord);
+    check(still.birth_name === wCreated.birth_name && still.merged_into === null, 'refused: nothing changed, nothing merged');
+  } else {
+    log(`women ${target} and ${created} have two INS: no conflict to show`);
+  }
+  // A real correction: her birth place, kept with before/after, then undone.
+  await page.goto(`${hub.base}/secretariat/identite/femme?id=${target}`);
+  await page.click('#fix-open');
+  await page.fill('#fix-birth_place', '2A004');
+  await page.fill('#fix-why', 'Lieu de naissance relevé sur la carte d’identité');
+  await page.click('#fix-submit');
+  await page.waitForSelector('.card.correction');
+  const correctionId = await page.getAttribute('.card.correction', 'data-correction');
+  check((await page.textContent('.card.correction table')).includes('2A004'), 'the history shows before and after');
+  await screenshot(page, 'secretariat-identity-corrected', { fullPage: true });
+  await page.click(`button[data-undo="${correctionId}"]`);
+  await page.waitForFunction(() => /motif/.test(document.querySelector('.card.correction .error')?.textContent ?? ''));
+  await page.fill(`#fix-undo-why-${correctionId}`, 'Saisi sur le mauvais dossier');
+  await page.click(`button[data-undo="${correctionId}"]`);
+  await page.waitForSelector('.card.correction .status-undone');
+  const undone = await api(hub.base, 'GET', `/api/identity/women/${target}`, undefined, coord);
+  check(undone.birth_place === wTarget.birth_place && undone.corrections[0].in_force === false, `correction ${correctionId} undone: ${JSON.stringify(undone.corrections[0]).slice(0, 300)}`);
+  await screenshot(page, 'secretariat-identity-correction-undone', { fullPage: true });
 
   // Indicators are the coordinator's: the hub refuses them to the secretary, the app says so.
   await page.goto(`${hub.base}/secretariat/indicateurs`);

@@ -2,7 +2,9 @@
 (`dualread synth --faults identity-typo`) sent by DCMTK storescu. The mistyped studies of a woman
 already known land in the identity queue with their reason and hold their exam back; the centres
 that record the used (married) name do not flood the queue; a secretary settles a case over the
-REST API and the exam is released.
+REST API and the exam is released. When the *first* study seen of a woman carried the typo, the
+woman is created with it and her correct studies queue: a secretary corrects her identity over
+REST, the open cases are matched again (and left to her), one is settled, the correction undone.
 """
 import json
 import os
@@ -13,11 +15,115 @@ from harness import HubTestCase, storescu, synth
 
 
 class IdentityQueueTest(HubTestCase):
-    def post(self, hub, path, body):
-        status, _, data = hub.request("POST", path, json.dumps(body).encode(),
+    def post(self, hub, path, body, method="POST"):
+        status, _, data = hub.request(method, path, json.dumps(body).encode(),
                                       {"Content-Type": "application/json",
                                        "Accept": "application/json"})
         return status, json.loads(data) if data else None
+
+    def test_typo_first_woman_is_corrected_and_the_correction_undone(self):
+        out = os.path.join(self.tmp, "synth")
+        manifest = synth(out, women=20, rounds=2, seed=5, faults=["identity-typo"],
+                         fault_rate=0.25)
+        studies = manifest["studies"]
+
+        def faulty(s):
+            return any(f["kind"] == "identity-typo" for f in s["faults"])
+
+        def family(pn):
+            return pn.split("^")[0]
+
+        # A woman whose one mistyped study (a name typo) has correct siblings under that name.
+        pick = None
+        for f in studies:
+            detail = " ".join(x["detail"] for x in f["faults"])
+            if not faulty(f) or "PatientBirthDate" in detail or "PatientName" not in detail:
+                continue
+            # "PatientName ROUX^NATHALIE written as RGUX^NATHALIE" (the manifest has the typo).
+            right, written = detail.split("PatientName ")[1].split(" written as ")
+            written = written.split(";")[0].split(" ")[0]
+            mine = [s for s in studies if s["woman_ins"] == f["woman_ins"]]
+            if sum(faulty(s) for s in mine) != 1:
+                continue
+            siblings = [s for s in mine if not faulty(s) and
+                        family(s["patient_name"]) == family(right)]
+            if siblings:
+                pick = (f, siblings, right, written)
+                break
+        self.assertIsNotNone(pick, "the seed must give a woman whose only typo has siblings")
+        first, siblings, right, written = pick
+        woman = next(w for w in manifest["women"] if w["ins"] == first["woman_ins"])
+
+        hub = self.start_hub()
+        # The mistyped study comes first: the register creates her with the typo.
+        storescu(hub.dicom_port, [os.path.join(out, "studies", first["study_uid"])])
+        wid = hub.get_json(f"/api/exams/{first['study_uid']}")["woman"]["id"]
+        created = hub.get_json(f"/api/identity/women/{wid}")
+        self.assertEqual((created["birth_name"], created["status"]),
+                         (family(written), "verified"), created)
+        # Her correct studies queue against her.
+        storescu(hub.dicom_port, [os.path.join(out, "studies", s["study_uid"]) for s in siblings])
+        cases = hub.get_json("/api/identity/cases?limit=1000")["items"]
+        self.assertTrue(cases, "the correct studies must wait for a human")
+        held = {uid for c in cases for uid in c["studies"]}
+        self.assertEqual(held, {s["study_uid"] for s in siblings}, cases)
+        for c in cases:
+            self.assertIn(wid, c["candidates"], c)
+
+        # The secretary corrects her identity: refused without a reason, then kept.
+        target = f"/api/identity/women/{wid}"
+        body = {k: created[k] for k in ("birth_name", "first_names", "used_names", "birth_date",
+                                        "sex", "birth_place", "ins", "status")}
+        if woman["used_name"] and woman["used_name"] not in body["used_names"]:
+            body["used_names"] = body["used_names"] + [woman["used_name"]]
+        body["birth_name"] = family(right)
+        body["first_names"] = right.split("^")[1]
+        status, answer = self.post(hub, target, body, "PUT")
+        self.assertEqual(status, 400, answer)
+        self.assertIn("why", {e["field"] for e in answer["errors"]})
+        body["why"] = "birth name checked against her identity card"
+        status, answer = self.post(hub, target, body, "PUT")
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(len(answer["reassessed"]), len(cases), answer)
+        for r in answer["reassessed"]:
+            self.assertEqual((r["outcome"], r["woman_id"], r["status"]),
+                             ("attach", wid, "verified"), r)
+        # Nothing attached by the correction itself: the cases wait, shown as exact matches.
+        after = hub.get_json("/api/identity/cases?limit=1000")
+        self.assertEqual(after["total"], len(cases))
+        for c in after["items"]:
+            self.assertEqual(c["reassessment"]["outcome"], "attach", c)
+        for s in siblings:
+            self.assertIsNone(hub.get_json(f"/api/exams/{s['study_uid']}")["woman"])
+        view = hub.get_json(f"/api/identity/cases/{cases[0]['id']}")
+        mine = next(c for c in view["candidates"] if c["woman"]["id"] == wid)
+        self.assertTrue(mine["coherent"], view)
+        history = hub.get_json(target)["corrections"]
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history[0]["before"]["birth_name"], family(written))
+        self.assertTrue(history[0]["undoable"])
+
+        # The secretary settles one case: that study joins her.
+        settle = cases[0]
+        status, answer = self.post(hub, f"/api/identity/cases/{settle['id']}/resolve",
+                                   {"action": "attach", "woman_id": wid,
+                                    "why": "exact match after the correction"})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(hub.get_json(f"/api/exams/{settle['studies'][0]}")["woman"]["id"], wid)
+
+        # Undone: the typo comes back; what is still open is matched again (a doubt again).
+        undo = f"{target}/corrections/{history[0]['id']}/undo"
+        status, answer = self.post(hub, undo, {"why": "wrong woman corrected"})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["woman"]["birth_name"], family(written))
+        self.assertEqual(len(answer["reassessed"]), len(cases) - 1)
+        for r in answer["reassessed"]:
+            self.assertEqual(r["outcome"], "queue", r)
+        self.assertEqual(self.post(hub, undo, {"why": "again"})[0], 409)
+        self.assertEqual(hub.get_json("/api/identity/cases")["total"], len(cases) - 1)
+        audit = hub.get_json(f"/api/audit?woman={wid}&limit=500")
+        actions = {e["action"] for e in audit["entries"]}
+        self.assertTrue({"identity-correct", "identity-correct-undo"} <= actions, actions)
 
     def test_typos_queue_used_names_attach_and_a_case_is_settled(self):
         out = os.path.join(self.tmp, "synth")

@@ -39,6 +39,11 @@ class HttpIdentityTest : public HttpTest {
     t.seed = static_cast<uint16_t>(n);
     return t;
   }
+  ClientResponse put(const std::string& target, const std::string& body) {
+    return httpRequest(port_, "PUT", target,
+                       {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
+                       body);
+  }
   ClientResponse post(const std::string& target, const std::string& body) {
     return httpRequest(port_, "POST", target,
                        {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
@@ -132,10 +137,97 @@ TEST_F(HttpIdentityTest, MergeAndUndoOverHttp) {
   EXPECT_EQ(httpGet(port_, "/api/identity/merges/77").status, 404);
 }
 
+TEST_F(HttpIdentityTest, CorrectAWomanOverHttpThenUndo) {
+  // The first study carried a typo; the right name queues.
+  ASSERT_EQ(stow({dicomBytes(image("1.2.9.1", "MARTNI^CLAIRE", "19650301", 1))}).status, 200);
+  ASSERT_EQ(stow({dicomBytes(image("1.2.9.2", "MARTIN^CLAIRE", "19650301", 2))}).status, 200);
+  const int64_t woman = getJson("/api/exams/1.2.9.1")["woman"]["id"];
+  const std::string target = "/api/identity/women/" + std::to_string(woman);
+  json body = getJson(target);
+  for (const char* k : {"id", "ipps", "merged_into", "merges", "corrections", "ins_oid"})
+    body.erase(k);
+  body["birth_name"] = "MARTIN";
+
+  // Refusals: each names its field; nothing changes.
+  json bad = body;
+  bad["ins"] = "265037512345602";
+  bad["sex"] = "X";
+  bad["why"] = "card";
+  auto r = put(target, bad.dump());
+  EXPECT_EQ(r.status, 400);
+  std::set<std::string> fields;
+  const json refused = parseBody(r);
+  for (const auto& e : refused["errors"]) fields.insert(e["field"].get<std::string>());
+  EXPECT_EQ(fields, (std::set<std::string>{"ins", "sex"})) << r.body;
+  EXPECT_EQ(put(target, body.dump()).status, 400) << "no why";
+  EXPECT_EQ(put(target, "not json").status, 400);
+  EXPECT_EQ(put("/api/identity/women/999", body.dump()).status, 404);
+  EXPECT_EQ(put("/api/identity/women/abc", body.dump()).status, 400);
+  EXPECT_EQ(getJson(target)["birth_name"], "MARTNI");
+
+  body["why"] = "checked against her identity card";
+  r = put(target, body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json answer = parseBody(r);
+  EXPECT_EQ(answer["woman"]["birth_name"], "MARTIN");
+  ASSERT_EQ(answer["reassessed"].size(), 1u);
+  EXPECT_EQ(answer["reassessed"][0]["outcome"], "attach");
+  json cases = getJson("/api/identity/cases");
+  ASSERT_EQ(cases["total"], 1) << "the case stays for a human";
+  EXPECT_EQ(cases["items"][0]["reassessment"]["woman_id"], woman);
+  json her = getJson(target);
+  ASSERT_EQ(her["corrections"].size(), 1u);
+  const int64_t c = her["corrections"][0]["id"];
+  EXPECT_EQ(her["corrections"][0]["before"]["birth_name"], "MARTNI");
+
+  const std::string undo = target + "/corrections/" + std::to_string(c) + "/undo";
+  EXPECT_EQ(post(undo, "{}").status, 400);
+  EXPECT_EQ(post(target + "/corrections/999/undo", R"({"why":"x"})").status, 404);
+  r = post(undo, R"({"why":"typed on the wrong woman"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parseBody(r)["woman"]["birth_name"], "MARTNI");
+  EXPECT_EQ(post(undo, R"({"why":"again"})").status, 409);
+
+  json audit = getJson("/api/audit?woman=" + std::to_string(woman) + "&limit=100");
+  std::set<std::string> actions;
+  for (const auto& e : audit["entries"]) actions.insert(e["action"].get<std::string>());
+  EXPECT_TRUE(actions.count("identity-correct"));
+  EXPECT_TRUE(actions.count("identity-correct-undo"));
+}
+
+TEST_F(HttpIdentityTest, ACorrectionIntoAnotherWomanIs409WithAProposedMerge) {
+  ASSERT_EQ(stow({dicomBytes(image("1.2.9.1", "MARTIN^CLAIRE", "19650301", 1))}).status, 200);
+  TestImage other = image("1.2.9.3", "ROBERT^ANNE", "19700101", 3);
+  other.ins = "";
+  other.patient_id = "CIM03-9";
+  other.issuer = "CIM03";
+  ASSERT_EQ(stow({dicomBytes(other)}).status, 200);
+  const int64_t a = getJson("/api/exams/1.2.9.1")["woman"]["id"];
+  const int64_t b = getJson("/api/exams/1.2.9.3")["woman"]["id"];
+  const json body = {{"birth_name", "MARTIN"},
+                     {"first_names", "CLAIRE"},
+                     {"used_names", json::array()},
+                     {"birth_date", "1965-03-01"},
+                     {"sex", "F"},
+                     {"birth_place", ""},
+                     {"ins", ""},
+                     {"status", "provisional"},
+                     {"why", "RIS duplicate?"}};
+  auto r = put("/api/identity/women/" + std::to_string(b), body.dump());
+  ASSERT_EQ(r.status, 409) << r.body;
+  const json j = parseBody(r);
+  EXPECT_EQ(j["proposed_merge"]["survivor"], a);
+  EXPECT_EQ(j["proposed_merge"]["absorbed"], b);
+  EXPECT_NE(j["error"].get<std::string>().find("merge"), std::string::npos);
+  EXPECT_EQ(getJson("/api/identity/women/" + std::to_string(b))["birth_name"], "ROBERT");
+}
+
 TEST_F(HttpIdentityTest, WithoutIdentityVigilanceTheRoutesAnswer503) {
   identity_.reset(*ingest_, *workflow_, *services_);
   EXPECT_EQ(httpGet(port_, "/api/identity/cases").status, 503);
   EXPECT_EQ(post("/api/identity/merges", "{}").status, 503);
+  EXPECT_EQ(put("/api/identity/women/1", "{}").status, 503);
+  EXPECT_EQ(post("/api/identity/women/1/corrections/1/undo", "{}").status, 503);
 }
 
 }  // namespace

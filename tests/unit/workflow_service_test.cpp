@@ -175,5 +175,91 @@ TEST_F(WorkflowServiceTest, ARefusedTransitionChangesNothing) {
   EXPECT_EQ(workflow_->workflow(kExam).body, before);
 }
 
+// With access control the signature is the logged-in account's (issue 6): the body may omit the
+// signer, one naming another RPPS is refused and audited, "authenticated" is recorded.
+AuditActor l1Account(const std::string& rpps, const std::string& name = "Dr L1 (account)") {
+  AuditActor by{"reader.l1", "l1_radiologist@CIM01", "127.0.0.1:9"};
+  by.authenticated = true;
+  by.rpps = rpps;
+  by.name = name;
+  return by;
+}
+
+bool audited(AuditService& audit, const std::string& action, const std::string& actor) {
+  AuditQuery q;
+  q.actor = actor;
+  q.limit = 1000;
+  for (const auto& e : audit.query(q))
+    if (e.action == action) return true;
+  return false;
+}
+
+TEST_F(WorkflowServiceTest, AnAuthenticatedSignatureIsTheAccounts) {
+  ingestFour(kExam);
+  ASSERT_EQ(workflow_->putL1Form(kExam, form()).status, WorkflowStatus::kOk);
+  auto r = workflow_->signL1Form(kExam, json::object(), l1Account(td::kL1Rpps));
+  ASSERT_EQ(r.status, WorkflowStatus::kOk) << r.error;
+  const json sig = workflow_->workflow(kExam).body["l1_signature"];
+  EXPECT_EQ(sig["authenticated"], true) << sig.dump();
+  EXPECT_EQ(sig["signer"]["rpps"], td::kL1Rpps) << sig.dump();
+  EXPECT_EQ(sig["signer"]["name"], "Dr L1 (account)") << sig.dump();
+}
+
+TEST_F(WorkflowServiceTest, AnAuthenticatedBodyNamingItsOwnRppsSignsWithTheFormsNameWhenNoneKnown) {
+  ingestFour(kExam);
+  ASSERT_EQ(workflow_->putL1Form(kExam, form()).status, WorkflowStatus::kOk);
+  auto r = workflow_->signL1Form(kExam, signer(), l1Account(td::kL1Rpps, ""));
+  ASSERT_EQ(r.status, WorkflowStatus::kOk) << r.error;
+  const json sig = workflow_->workflow(kExam).body["l1_signature"];
+  EXPECT_EQ(sig["authenticated"], true);
+  EXPECT_EQ(sig["signer"]["name"], "Dr L1");
+}
+
+TEST_F(WorkflowServiceTest, SigningInAnotherRadiologistsNameIsForbiddenAndAudited) {
+  ingestFour(kExam);
+  ASSERT_EQ(workflow_->putL1Form(kExam, form()).status, WorkflowStatus::kOk);
+  const json before = workflow_->workflow(kExam).body;
+  // The account is another L1 radiologist; the body names the form's radiologist.
+  auto r = workflow_->signL1Form(kExam, signer(), l1Account("10000000077"));
+  EXPECT_EQ(r.status, WorkflowStatus::kForbidden);
+  EXPECT_NE(r.error.find("cannot sign in the name of RPPS " + std::string(td::kL1Rpps)),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(workflow_->workflow(kExam).body, before) << "nothing signed";
+  EXPECT_TRUE(audited(*audit_, "l1-sign-refused", "reader.l1"));
+  // Without a body the account itself signs, but it is not the form's radiologist.
+  auto own = workflow_->signL1Form(kExam, json::object(), l1Account("10000000077"));
+  EXPECT_EQ(own.status, WorkflowStatus::kInvalid) << own.error;
+  // An account without an RPPS cannot sign at all.
+  auto none = workflow_->signL1Form(kExam, json::object(), l1Account(""));
+  EXPECT_EQ(none.status, WorkflowStatus::kForbidden);
+  EXPECT_NE(none.error.find("has no RPPS"), std::string::npos) << none.error;
+  EXPECT_EQ(workflow_->workflow(kExam).body, before);
+}
+
+TEST_F(WorkflowServiceTest, OpenModeStillTakesTheSignerFromTheBody) {
+  ingestFour(kExam);
+  ASSERT_EQ(workflow_->putL1Form(kExam, form()).status, WorkflowStatus::kOk);
+  EXPECT_EQ(workflow_->signL1Form(kExam, json::object()).status, WorkflowStatus::kInvalid);
+  ASSERT_EQ(workflow_->signL1Form(kExam, signer()).status, WorkflowStatus::kOk);
+  EXPECT_EQ(workflow_->workflow(kExam).body["l1_signature"]["authenticated"], false);
+}
+
+TEST_F(WorkflowServiceTest, AnL2RadiologistRecordsOnlyL3DecisionsSheTookPartIn) {
+  ingestFour(kExam);
+  AuditActor l2{"reader.l2", "l2_radiologist", "127.0.0.1:9"};
+  l2.authenticated = true;
+  l2.rpps = td::kL2Rpps;
+  const json decision = {{"readers", {{{"rpps", td::kL3Rpps}, {"name", "Dr L3"}}}},
+                         {"positive", true}};
+  auto r = workflow_->decideL3(kExam, decision, l2);
+  EXPECT_EQ(r.status, WorkflowStatus::kForbidden);
+  EXPECT_TRUE(audited(*audit_, "l3-decision-refused", "reader.l2"));
+  // Naming herself, the decision goes on to the state check (not awaiting L3 here).
+  json with_her = decision;
+  with_her["readers"].push_back({{"rpps", td::kL2Rpps}, {"name", "Dr L2"}});
+  EXPECT_EQ(workflow_->decideL3(kExam, with_her, l2).status, WorkflowStatus::kConflict);
+}
+
 }  // namespace
 }  // namespace dualread::testing

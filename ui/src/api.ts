@@ -11,6 +11,7 @@ export class ApiError extends Error {
     public status: number,
     message: string,
     public errors: FieldError[] = [],
+    public body: unknown = null,
   ) {
     super(message);
   }
@@ -47,7 +48,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   }
   if (!res.ok) {
     const d = (data ?? {}) as { error?: string; errors?: FieldError[] };
-    throw new ApiError(res.status, d.error || `Erreur ${res.status} du serveur`, d.errors ?? []);
+    throw new ApiError(res.status, d.error || `Erreur ${res.status} du serveur`, d.errors ?? [], data);
   }
   return data as T;
 }

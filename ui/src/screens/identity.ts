@@ -5,7 +5,7 @@
 // without a person saying why; the hub keeps the decision in the audit trail.
 
 import { h, replace, formatDate, toast } from '../dom';
-import { get, post, enc, ApiError } from '../api';
+import { get, post, put, enc, ApiError } from '../api';
 import { IDENTITY_FIELDS, IDENTITY_REASONS, MATCHES, label } from '../i18n';
 
 interface Incoming {
@@ -34,6 +34,40 @@ interface IdentityCase {
   resolution?: { action: 'attach' | 'create'; woman_id?: number; why: string };
   resolved_by?: string;
   resolved_at?: string;
+  reassessment?: Reassessment;
+}
+// The matcher's verdict on an open case after a correction of a candidate woman.
+interface Reassessment {
+  at: string;
+  correction_id: number;
+  undo: boolean;
+  outcome: 'attach' | 'create' | 'queue';
+  woman_id: number | null;
+  status: string;
+  reason: string;
+  explanation: string;
+}
+interface Traits {
+  birth_name: string;
+  first_names: string;
+  used_names: string[];
+  birth_date: string;
+  sex: string;
+  birth_place: string;
+  ins: string;
+  status: string;
+}
+interface Correction {
+  id: number;
+  corrected_by: string;
+  corrected_at: string;
+  why: string;
+  before: Traits;
+  after: Traits;
+  changed: string[];
+  in_force: boolean;
+  undoable: boolean;
+  undone?: { by: string; at: string; why: string };
 }
 interface WomanIdentity {
   id: number;
@@ -46,6 +80,8 @@ interface WomanIdentity {
   used_names: string[];
   ipps: { cim: string; ipp: string }[];
   merged_into: number | null;
+  birth_place?: string;
+  corrections?: Correction[];
   merges?: { id: number; survivor: number; absorbed: number; merged_at: string; in_force: boolean }[];
 }
 interface Candidate {
@@ -68,6 +104,7 @@ interface MergeView {
 
 const SOURCES: Record<string, string> = { dicom: 'Images (DICOM)', form: 'Fiche L1' };
 const SEX: Record<string, string> = { F: 'Féminin', M: 'Masculin', O: 'Autre' };
+const STATUS: Record<string, string> = { verified: 'vérifiée', provisional: 'provisoire', unknown: 'inconnue' };
 
 function errorBox(e: unknown): HTMLElement {
   return h('p.error', { role: 'alert' }, e instanceof Error ? e.message : String(e));
@@ -165,6 +202,8 @@ function identityColumn(w: WomanIdentity): HTMLElement {
     h('dd', null, label(SEX, w.sex)),
     h('dt', null, 'INS'),
     h('dd.mono', null, w.ins ? `${w.ins} (${w.status === 'verified' ? 'vérifié' : 'provisoire'})` : '—'),
+    h('dt', null, 'Lieu de naissance'),
+    h('dd', null, w.birth_place || '—'),
     h('dt', null, 'IPP'),
     h('dd', null, w.ipps.map((p) => `${p.cim} ${p.ipp}`).join(', ') || '—'),
     w.merged_into ? [h('dt', null, 'Fusionnée dans'), h('dd', null, womanLink(w.merged_into))] : null,
@@ -282,6 +321,17 @@ function mergeBlock(m: MergeView, onChange: (m: MergeView) => void): HTMLElement
   return box;
 }
 
+// What the hub would decide now that a candidate's identity was corrected: a proposal only.
+function reassessmentNote(r: Reassessment): HTMLElement {
+  const what =
+    r.outcome === 'attach' && r.woman_id
+      ? ['les traits reçus correspondent désormais exactement à la ', womanLink(r.woman_id), ` (identité ${label(STATUS, r.status)}) : vérifiez et confirmez le rattachement ci-dessous.`]
+      : r.outcome === 'create'
+        ? ['les traits reçus ne ressemblent plus à aucune femme du registre.']
+        : [`un doute demeure (${label(IDENTITY_REASONS, r.reason)}).`];
+  return h('div.callout.reassessment', { role: 'status' }, h('p', null, `Après ${r.undo ? 'l’annulation de ' : ''}la correction n° ${r.correction_id} (${formatDate(r.at)}) : `, ...what));
+}
+
 // One case, side by side: what arrived, against each candidate woman; then the decision.
 export function identityCase(main: HTMLElement, id: string): void {
   const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
@@ -384,6 +434,7 @@ export function identityCase(main: HTMLElement, id: string): void {
       body,
       h('p', null, h('strong', null, label(IDENTITY_REASONS, c.reason)), ` · ouvert le ${formatDate(c.created_at)}`),
       h('details', null, h('summary', null, 'Détail technique du rapprochement'), h('p.mono', null, c.explanation)),
+      c.status === 'open' && c.reassessment ? reassessmentNote(c.reassessment) : null,
       h('div.side-by-side', null, incoming, candidateCols.length ? candidateCols : h('div.col', null, h('p', null, 'Aucune femme candidate dans le registre.'))),
       c.status === 'open'
         ? h(
@@ -407,7 +458,205 @@ export function identityCase(main: HTMLElement, id: string): void {
   void load();
 }
 
-// A woman's identity with her merges (each can be undone).
+// The fields of a correction, in the order of the form, with their French names.
+const TRAIT_LABELS: Record<string, string> = {
+  birth_name: 'Nom de naissance',
+  first_names: 'Prénoms',
+  used_names: 'Noms d’usage',
+  birth_date: 'Date de naissance',
+  sex: 'Sexe',
+  birth_place: 'Lieu de naissance (code INSEE)',
+  ins: 'INS (NIR)',
+  status: 'Statut de l’identité',
+  why: 'Motif',
+};
+
+// The hub's field errors of a correction, in French (the rules of domain/identity_correction).
+function fieldMessage(field: string, message: string): string {
+  const f = field.replace(/\[\d+\]$/, '');
+  if (f === 'ins') {
+    if (/key/.test(message)) return 'la clé du NIR est fausse : un chiffre est probablement mal saisi';
+    if (/contradicts/.test(message)) return 'le NIR contredit le sexe ou la date de naissance';
+    return '15 caractères : 13 chiffres (2A/2B pour la Corse) et la clé';
+  }
+  const fr: Record<string, string> = {
+    birth_name: 'au moins une lettre, 80 caractères au plus',
+    first_names: 'au moins une lettre, 80 caractères au plus',
+    used_names: 'des noms d’au moins une lettre, 10 au plus',
+    birth_date: 'une date réelle, entre 1900 et aujourd’hui',
+    sex: 'F, M ou O',
+    birth_place: '5 caractères : 2 chiffres (ou 2A/2B) puis 3 chiffres',
+    status: 'une identité « vérifiée » demande son INS',
+    why: 'indiquez le motif',
+  };
+  return fr[f] ?? message;
+}
+
+function traitValue(field: string, t: Traits): string {
+  if (field === 'used_names') return t.used_names.join(', ') || '—';
+  if (field === 'birth_date') return formatDate(t.birth_date);
+  if (field === 'sex') return label(SEX, t.sex);
+  if (field === 'status') return label(STATUS, t.status);
+  return (t as unknown as Record<string, string>)[field] || '—';
+}
+
+function isoDate(yyyymmdd: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(yyyymmdd);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : yyyymmdd;
+}
+
+// "Corriger l'identité": the whole identity, pre-filled, and a reason. The hub names each wrong
+// field; a correction that would make her another woman is refused with a merge proposal.
+function correctionForm(w: WomanIdentity, onDone: () => void): HTMLElement {
+  const input = (id: string, value: string, attrs: Record<string, unknown> = {}) => h('input', { id, name: id, value, ...attrs }) as HTMLInputElement;
+  const birthName = input('fix-birth_name', w.birth_name, { required: true, maxlength: 80, autocomplete: 'off' });
+  const firstNames = input('fix-first_names', w.first_names, { required: true, maxlength: 200, autocomplete: 'off' });
+  const usedNames = input('fix-used_names', w.used_names.join(', '), { maxlength: 400, autocomplete: 'off', 'aria-describedby': 'fix-used_names-hint' });
+  const birthDate = input('fix-birth_date', isoDate(w.birth_date), { type: 'date', required: true, min: '1900-01-01' });
+  const sex = h('select#fix-sex', { name: 'sex' }, Object.entries(SEX).map(([v, t]) => h('option', { value: v, selected: v === w.sex }, t))) as HTMLSelectElement;
+  const birthPlace = input('fix-birth_place', w.birth_place ?? '', { maxlength: 5, inputmode: 'text', autocomplete: 'off', pattern: '(\\d{2}|2A|2B)\\d{3}' });
+  const ins = input('fix-ins', w.ins, { maxlength: 15, inputmode: 'numeric', autocomplete: 'off', class: 'mono' });
+  const status = h('select#fix-status', { name: 'status' }, Object.entries(STATUS).map(([v, t]) => h('option', { value: v, selected: v === w.status }, t))) as HTMLSelectElement;
+  const [whyLabel, why] = whyField('fix-why', 'Motif de la correction (conservé dans l’historique et le journal)');
+  const controls: Record<string, HTMLElement> = { birth_name: birthName, first_names: firstNames, used_names: usedNames, birth_date: birthDate, sex, birth_place: birthPlace, ins, status, why };
+  const out = h('div#fix-result', { 'aria-live': 'polite' });
+  const submit = h('button.primary#fix-submit', { type: 'submit' }, 'Enregistrer la correction');
+  const field = (id: string, control: HTMLElement, hint?: HTMLElement) => h('label.field', { for: id }, TRAIT_LABELS[id.replace('fix-', '')], control, hint ?? null);
+  const form = h(
+    'form.correction#fix-form',
+    {
+      novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        Object.values(controls).forEach((c) => c.removeAttribute('aria-invalid'));
+        replace(out);
+        if (!why.value.trim()) {
+          why.setAttribute('aria-invalid', 'true');
+          replace(out, h('p.error', { role: 'alert' }, 'Indiquez le motif de la correction.'));
+          why.focus();
+          return;
+        }
+        submit.disabled = true;
+        try {
+          const r = await put<{ woman: WomanIdentity; correction_id: number; reassessed: (Reassessment & { case_id: number })[] }>(`/api/identity/women/${w.id}`, {
+            birth_name: birthName.value,
+            first_names: firstNames.value,
+            used_names: usedNames.value.split(',').map((n) => n.trim()).filter(Boolean),
+            birth_date: birthDate.value,
+            sex: sex.value,
+            birth_place: birthPlace.value.trim().toUpperCase(),
+            ins: ins.value.replace(/\s/g, ''),
+            status: status.value,
+            why: why.value.trim(),
+          });
+          const exact = r.reassessed.filter((a) => a.outcome === 'attach' && a.woman_id === w.id).length;
+          toast(`Correction n° ${r.correction_id} enregistrée.` + (r.reassessed.length ? ` ${r.reassessed.length} cas réexaminé(s), ${exact} correspondant(s) désormais à elle : à confirmer dans la file.` : ''));
+          onDone();
+        } catch (e) {
+          submit.disabled = false;
+          if (!(e instanceof ApiError)) return replace(out, errorBox(e));
+          const first = e.errors.find((fe) => controls[fe.field.replace(/\[\d+\]$/, '')]);
+          e.errors.forEach((fe) => controls[fe.field.replace(/\[\d+\]$/, '')]?.setAttribute('aria-invalid', 'true'));
+          const conflict = (e.body ?? {}) as { proposed_merge?: { survivor: number; absorbed: number }; conflicts?: { woman_id: number; why: string }[] };
+          replace(
+            out,
+            h(
+              'div.error',
+              { role: 'alert' },
+              h('p', null, e.status === 409 && conflict.proposed_merge ? 'Correction refusée : avec ces traits, ce serait une autre femme du registre. Rien n’a été modifié.' : 'Correction refusée : rien n’a été modifié.'),
+              e.errors.length
+                ? h('ul', null, e.errors.map((fe) => h('li', { title: fe.message }, `${TRAIT_LABELS[fe.field.replace(/\[\d+\]$/, '')] ?? fe.field} : ${fieldMessage(fe.field, fe.message)}`)))
+                : conflict.conflicts?.length
+                  ? h('ul', null, conflict.conflicts.map((c) => h('li', null, womanLink(c.woman_id), / INS/.test(c.why) ? ' a le même INS.' : ' a les mêmes nom de naissance, prénoms, date de naissance et sexe.')))
+                  : h('p', null, e.message),
+              conflict.proposed_merge
+                ? h('p.proposal', null, 'Proposition : si c’est la même personne, fusionner la ', womanLink(conflict.proposed_merge.absorbed), ' dans la ', womanLink(conflict.proposed_merge.survivor), ' (outil « Fusionner deux dossiers » de la ', h('a', { href: '/secretariat/identite', 'data-link': true }, 'file des identités'), ').')
+                : null,
+            ),
+          );
+          (first ? controls[first.field.replace(/\[\d+\]$/, '')] : out).focus?.();
+        }
+      },
+    },
+    h(
+      'div.grid',
+      null,
+      field('fix-birth_name', birthName),
+      field('fix-first_names', firstNames),
+      field('fix-used_names', usedNames, h('small.hint#fix-used_names-hint', null, 'séparés par des virgules')),
+      field('fix-birth_date', birthDate),
+      field('fix-sex', sex),
+      field('fix-birth_place', birthPlace),
+      field('fix-ins', ins),
+      field('fix-status', status),
+    ),
+    whyLabel,
+    h('p', null, submit),
+    out,
+  );
+  const toggle = h('button#fix-open', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'fix-panel' }, 'Corriger l’identité');
+  const panel = h('div#fix-panel', { hidden: true }, h('p.hint', null, 'Par exemple quand la première étude reçue portait une faute de frappe : la femme a été créée avec, et ses études correctes attendent dans la file. La correction est conservée et peut être annulée ; les cas ouverts qui la concernent sont réexaminés, mais restent à confirmer.'), form);
+  toggle.addEventListener('click', () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) birthName.focus();
+  });
+  return h('section.correct', null, h('h2', null, 'Corriger l’identité'), w.merged_into ? h('p', null, 'Fusionnée dans la ', womanLink(w.merged_into), ' : corrigez celle-ci.') : [h('p', null, toggle), panel]);
+}
+
+// Her corrections, newest first; the latest in force can be undone with a reason.
+function correctionHistory(w: WomanIdentity, onDone: () => void): HTMLElement {
+  const list = w.corrections ?? [];
+  if (!list.length) return h('section.corrections', null, h('h2', null, 'Historique des corrections'), h('p', null, 'Aucune correction.'));
+  return h(
+    'section.corrections',
+    null,
+    h('h2', null, 'Historique des corrections'),
+    list.map((c) => {
+      const box = h('div.card.correction', { 'data-correction': c.id });
+      const rows = c.changed.map((f) => h('tr', null, h('th', { scope: 'row' }, TRAIT_LABELS[f] ?? f), h('td', null, traitValue(f, c.before)), h('td', null, traitValue(f, c.after))));
+      let undoBlock: HTMLElement | HTMLElement[] | null = null;
+      if (c.undone) {
+        undoBlock = h('p.status-undone', null, `Annulée par ${c.undone.by} le ${formatDate(c.undone.at)} : « ${c.undone.why} ».`);
+      } else if (c.undoable) {
+        const [whyLabel, why] = whyField(`fix-undo-why-${c.id}`, 'Motif de l’annulation');
+        const err = h('p.error', { role: 'alert' });
+        const undo = h('button.danger', { type: 'button', 'data-undo': c.id }, 'Annuler cette correction');
+        undo.addEventListener('click', async () => {
+          if (!why.value.trim()) {
+            why.setAttribute('aria-invalid', 'true');
+            err.textContent = 'Indiquez le motif de l’annulation.';
+            why.focus();
+            return;
+          }
+          undo.disabled = true;
+          try {
+            await post(`/api/identity/women/${w.id}/corrections/${c.id}/undo`, { why: why.value.trim() });
+            toast(`Correction n° ${c.id} annulée.`);
+            onDone();
+          } catch (e) {
+            err.textContent = (e as Error).message;
+            undo.disabled = false;
+          }
+        });
+        undoBlock = [whyLabel, err, h('p', null, undo)];
+      } else {
+        undoBlock = h('p.hint', null, 'Une correction plus récente est en vigueur : annulez-la d’abord.');
+      }
+      replace(
+        box,
+        h('h3', null, `Correction n° ${c.id}`),
+        h('p', null, `Par ${c.corrected_by} le ${formatDate(c.corrected_at)} : « ${c.why} ».`),
+        h('table.data', null, h('thead', null, h('tr', null, ['Champ', 'Avant', 'Après'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', null, rows)),
+        undoBlock,
+      );
+      return box;
+    }),
+  );
+}
+
+// A woman's identity: its correction (with history and undo) and her merges (each can be undone).
 export function identityWoman(main: HTMLElement, id: string): void {
   const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
   replace(main, h('section.page', null, h('p', null, h('a', { href: '/secretariat/identite', 'data-link': true }, '← File des identités')), h('h1', null, `Identité de la femme n° ${id}`), body));
@@ -423,6 +672,8 @@ export function identityWoman(main: HTMLElement, id: string): void {
           body,
           h('p', null, womanName(w)),
           identityColumn(w),
+          correctionForm(w, () => void load()),
+          correctionHistory(w, () => void load()),
           h('h2', null, 'Fusions'),
           merges.length ? merges.map((m) => mergeBlock(m, () => void load())) : h('p', null, 'Aucune fusion.'),
         );
