@@ -11,7 +11,7 @@ PKGS=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libhpdf-dev libmstch-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  orthanc orthanc-dicomweb python3-pydicom
+  orthanc orthanc-dicomweb python3-pydicom python3-yaml
   poppler-utils fonts-dejavu-core libxml2-utils iproute2 procps psmisc
   chromium
 )
