@@ -85,7 +85,7 @@ export async function startHub(dir, { sessionSize = 100, staticDir, open = true,
     ].join('\n'),
   );
   const logFile = fs.openSync(path.join(dir, 'hub.log'), 'a');
-  const args = ['--log-level', 'warn', 'hub', '--config', cfg, '--data', path.join(dir, 'data'), '--http-port', String(http), '--dicom-port', String(dicom)];
+  const args = ['--log-level', process.env.DUALREAD_LOG_LEVEL || 'warn', 'hub', '--config', cfg, '--data', path.join(dir, 'data'), '--http-port', String(http), '--dicom-port', String(dicom)];
   if (open) args.push('--open');
   const proc = spawn(BIN, args, { stdio: ['ignore', logFile, logFile] });
   let exited = null;

@@ -24,6 +24,8 @@ interface Timing {
   examId: string;
   ms: number; // verdict key (or page start) to the exam rendered with its form
   prefetched: boolean;
+  staged: boolean; // shown by swapping in the 2x2 rendered out of sight while the previous was read
+  apiMs: number; // of which: the hub's answer to "next"
   cacheBytes: number; // decoded images held by Cornerstone's cache at that moment
 }
 declare global {
@@ -185,6 +187,7 @@ export class ReadingConsole {
     this.busy = true;
     this.root.dataset.state = 'loading';
     const next = await get<NextExam>(`/api/sessions/${enc(this.sessionId)}/next`);
+    const apiMs = performance.now() - t0;
     if (this.destroyed) return;
     if (next.done || !next.exam) {
       await this.showSummary();
@@ -200,7 +203,7 @@ export class ReadingConsole {
     this.form = emptyForm();
     this.priorIndex = 0;
     this.extraIndex = -1;
-    await this.hanging.show('current', await this.currentCells(exam));
+    const staged = await this.hanging.show('current', await this.currentCells(exam));
     if (this.destroyed) return;
     // Reveal: L1 form, L2 form, progress and images in the same frame.
     replace(this.l1El, renderL1Form(exam.l1Form));
@@ -212,7 +215,7 @@ export class ReadingConsole {
     this.root.dataset.state = 'ready';
     this.busy = false;
     const ms = performance.now() - t0;
-    window.__dualread!.timings.push({ examId: exam.examId, ms, prefetched: wasPrepared, cacheBytes: cache.getCacheSize() });
+    window.__dualread!.timings.push({ examId: exam.examId, ms, prefetched: wasPrepared, staged, apiMs, cacheBytes: cache.getCacheSize() });
     // Then: release what was read, prefetch what comes next.
     const ahead = this.upcoming();
     if (previous && previous.examId !== exam.examId) {
@@ -224,9 +227,22 @@ export class ReadingConsole {
       release(previous, keep);
       this.prepared.delete(previous.examId);
     }
+    // One exam after the other, one image at a time: the browser opens at most six connections
+    // to the hub, and the reader's next signature must never wait behind image downloads.
+    let chain: Promise<unknown> = Promise.resolve();
     for (const id of ahead) {
-      this.prepare(id)
-        .then((e) => prefetch(e))
+      chain = chain.then(() =>
+        this.prepare(id)
+          .then((e) => prefetch(e, () => !this.destroyed && this.upcoming().includes(id)))
+          .catch(() => undefined),
+      );
+    }
+    // The exam that comes next is also rendered out of sight, so that "next" shows it at once.
+    if (ahead[0]) {
+      this.prepare(ahead[0])
+        .then(async (e) => {
+          if (!this.destroyed && this.exam === exam && !this.busy) this.hanging.stage(await this.currentCells(e));
+        })
         .catch(() => undefined);
     }
   }

@@ -184,22 +184,18 @@ export async function imagesToShow(exam: ExamToRead): Promise<string[]> {
   return ids;
 }
 
-// Decodes the exam's images into the cache, two at a time (the decoder workers and the network
-// are shared with the exam on screen).
-export async function prefetch(exam: ExamToRead): Promise<void> {
-  const ids = await imagesToShow(exam);
-  let i = 0;
-  const worker = async () => {
-    while (i < ids.length) {
-      const id = ids[i++];
-      try {
-        await imageLoader.loadAndCacheImage(id);
-      } catch {
-        // shown as an error when the exam is displayed, not while prefetching
-      }
+// Decodes the exam's images into the cache, one at a time (the decoder workers and the
+// connections to the hub are shared with the exam on screen and with the reader's signatures).
+// Stops as soon as `wanted()` says the exam is no longer to come (read already, released).
+export async function prefetch(exam: ExamToRead, wanted: () => boolean = () => true): Promise<void> {
+  for (const id of await imagesToShow(exam)) {
+    if (!wanted()) return;
+    try {
+      await imageLoader.loadAndCacheImage(id);
+    } catch {
+      // shown as an error when the exam is displayed, not while prefetching
     }
-  };
-  await Promise.all([worker(), worker()]);
+  }
 }
 
 // Forgets every decoded image and metadata of the exam's studies (current and priors), except

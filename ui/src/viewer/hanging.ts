@@ -6,6 +6,9 @@
 // Orientation comes from Patient Orientation (0020,0020): an image stored the other way round is
 // flipped, never guessed from pixels. Viewports are created for a layout and reused for every
 // exam; the display (fit or 1:1, window presets, invert) is kept across exams.
+// Double buffering: while the reader reads, the next exam's 2x2 is rendered into a second set of
+// viewports kept out of sight behind the first (`stage`); "next" then only swaps the two sets,
+// so the images are on screen at once instead of being uploaded and drawn after the key press.
 
 import { utilities } from '@cornerstonejs/core';
 import { h, replace } from '../dom';
@@ -46,11 +49,28 @@ export function flipsFor(img: HungImage): { flipHorizontal: boolean; flipVertica
   return { flipHorizontal, flipVertical };
 }
 
+// The next exam's 2x2, rendered out of sight.
+interface Staged {
+  key: string;
+  deck: number;
+  cells: Cell[];
+  cellEls: HTMLElement[];
+  elements: Map<string, HTMLDivElement>;
+  displayVersion: number;
+  ready: Promise<boolean>; // false when it could not be rendered (then it is not used)
+}
+
+const cellsKey = (cells: Cell[]) => cells.map((c) => `${c.id}=${c.image?.imageId ?? ''}`).join('|');
+
 export class Hanging {
   private engine: RenderingEngine | null = null;
   private cells: Cell[] = [];
-  private enabled = new Set<string>();
-  private elements = new Map<string, HTMLDivElement>();
+  private enabled = new Set<string>(); // viewport ids
+  private elements = new Map<string, HTMLDivElement>(); // by cell id
+  private deck = 0; // the visible set of viewports: ids without (0) or with (1) a suffix
+  private staged: Staged | null = null;
+  private stageHost: HTMLElement;
+  private displayVersion = 0;
   private scale: 'fit' | 'true' = 'fit';
   private invert = false;
   private presetIndex = 0;
@@ -64,22 +84,42 @@ export class Hanging {
       pending = requestAnimationFrame(() => this.onResize());
     });
     this.resizeObserver.observe(container);
+    // Same box as the viewer (both fill .viewer-wrap), hidden behind it.
+    this.stageHost = h('div.viewer-stage', { 'aria-hidden': 'true' });
+    container.parentElement?.appendChild(this.stageHost);
+  }
+
+  private vid(cellId: string, deck = this.deck): string {
+    return deck ? `${cellId}~b` : cellId;
   }
 
   async init(): Promise<void> {
     this.engine = await initCornerstone();
   }
 
-  // Shows `cells` in `layout`; resolves once every image is rendered on screen.
-  async show(layout: Layout, cells: Cell[]): Promise<void> {
+  // Shows `cells` in `layout`; resolves once every image is rendered on screen, to true when
+  // they were already rendered out of sight (stage).
+  async show(layout: Layout, cells: Cell[]): Promise<boolean> {
     const engine = this.engine!;
+    // The next exam, rendered out of sight: swap it in. (Another show — compare, an extra view,
+    // back to the 2x2 of the exam being read — leaves the stage for when "next" comes.)
+    const staged = this.staged;
+    if (staged && layout === 'current' && staged.key === cellsKey(cells)) {
+      this.staged = null;
+      if (await staged.ready) {
+        this.swapIn(staged);
+        return true;
+      }
+      await this.discard(staged);
+    }
     const layoutChanged = layout !== this.layout || cells.map((c) => c.id).join() !== this.cells.map((c) => c.id).join();
     this.layout = layout;
     this.cells = cells;
     if (layoutChanged || this.container.childElementCount === 0) this.buildDom();
     const wanted = new Set(cells.filter((c) => c.image).map((c) => c.id));
     for (const id of [...this.enabled]) {
-      if (!wanted.has(id) || layoutChanged) {
+      const cellId = this.deck ? id.replace(/~b$/, '') : id;
+      if (!wanted.has(cellId) || layoutChanged) {
         detachToolGroup(id);
         engine.disableElement(id);
         this.enabled.delete(id);
@@ -91,36 +131,107 @@ export class Hanging {
       const cap = el.parentElement!.querySelector('.vp-caption');
       if (cap) cap.textContent = cell.caption;
       if (!cell.image) continue;
-      if (!this.enabled.has(cell.id)) {
-        engine.enableElement({ viewportId: cell.id, type: STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
-        attachToolGroup(cell.id);
-        this.enabled.add(cell.id);
+      const id = this.vid(cell.id);
+      if (!this.enabled.has(id)) {
+        engine.enableElement({ viewportId: id, type: STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
+        attachToolGroup(id);
+        this.enabled.add(id);
       }
     }
-    await Promise.all(cells.filter((c) => c.image).map((c) => this.display(c)));
+    await Promise.all(cells.filter((c) => c.image).map((c) => this.display(c, this.elements.get(c.id)!, this.vid(c.id))));
+    for (const c of cells) if (c.image) this.elements.get(c.id)!.dataset.rendered = c.image.imageId;
+    return false;
+  }
+
+  // Renders `cells` (a 2x2 'current' layout) out of sight, for the next show('current') of the
+  // same images. A new stage replaces the previous one.
+  stage(cells: Cell[]): void {
+    if (!this.engine) return;
+    const previous = this.staged;
+    const deck = 1 - this.deck;
+    const elements = new Map<string, HTMLDivElement>();
+    const cellEls = cells.map((c) => this.cellDom(c, elements, deck));
+    const staged: Staged = { key: cellsKey(cells), deck, cells, cellEls, elements, displayVersion: this.displayVersion, ready: Promise.resolve(false) };
+    this.staged = staged;
+    staged.ready = (async () => {
+      if (previous) await this.discard(previous);
+      if (this.staged !== staged) return false;
+      replace(this.stageHost, ...cellEls);
+      const engine = this.engine!;
+      const shown = cells.filter((c) => c.image);
+      for (const c of shown) {
+        const id = this.vid(c.id, deck);
+        engine.enableElement({ viewportId: id, type: STACK, element: elements.get(c.id)!, defaultOptions: { background: [0, 0, 0] } });
+      }
+      try {
+        await Promise.all(shown.map((c) => this.display(c, elements.get(c.id)!, this.vid(c.id, deck))));
+        return this.staged === staged;
+      } catch {
+        return false;
+      }
+    })();
+  }
+
+  // Puts a rendered stage on screen in place of what is shown.
+  private swapIn(staged: Staged): void {
+    const engine = this.engine!;
+    for (const id of this.enabled) {
+      detachToolGroup(id);
+      engine.disableElement(id);
+    }
+    this.enabled.clear();
+    this.layout = 'current';
+    this.container.dataset.layout = 'current';
+    replace(this.container, ...staged.cellEls);
+    this.stageHost.replaceChildren();
+    this.deck = staged.deck;
+    this.cells = staged.cells;
+    this.elements = staged.elements;
+    for (const c of staged.cells) {
+      if (!c.image) continue;
+      const id = this.vid(c.id);
+      attachToolGroup(id);
+      this.enabled.add(id);
+    }
+    // The reader changed the display (fit, preset, invert) after it was rendered.
+    if (staged.displayVersion !== this.displayVersion) this.reapply();
+    for (const c of staged.cells) if (c.image) this.elements.get(c.id)!.dataset.rendered = c.image.imageId;
+  }
+
+  private async discard(staged: Staged): Promise<void> {
+    await staged.ready.catch(() => false);
+    for (const c of staged.cells) {
+      const id = this.vid(c.id, staged.deck);
+      if (c.image && this.engine?.getViewport(id)) this.engine.disableElement(id);
+    }
+    if (this.stageHost.firstChild === staged.cellEls[0]) this.stageHost.replaceChildren();
   }
 
   private buildDom(): void {
     this.container.dataset.layout = this.layout;
     this.elements.clear();
-    const cellEls = this.cells.map((c) => {
-      const el = h('div.vp-element', { 'data-viewport': c.id }) as HTMLDivElement;
-      el.addEventListener('contextmenu', (e) => e.preventDefault());
-      this.elements.set(c.id, el);
-      return h('div.vp-cell', { 'data-cell': c.id }, el, h('div.vp-caption', { 'aria-hidden': 'true' }, c.caption), h('div.vp-missing', null, 'Incidence absente'));
-    });
+    const cellEls = this.cells.map((c) => this.cellDom(c, this.elements, this.deck));
     replace(this.container, ...cellEls);
+  }
+
+  private cellDom(c: Cell, elements: Map<string, HTMLDivElement>, deck: number): HTMLElement {
+    const el = h('div.vp-element', { 'data-viewport': this.vid(c.id, deck) }) as HTMLDivElement;
+    el.addEventListener('contextmenu', (e) => e.preventDefault());
+    elements.set(c.id, el);
+    const cell = h('div.vp-cell', { 'data-cell': c.id }, el, h('div.vp-caption', { 'aria-hidden': 'true' }, c.caption), h('div.vp-missing', null, 'Incidence absente'));
+    cell.classList.toggle('empty', !c.image);
+    return cell;
   }
 
   private viewport(id: string): StackViewport | null {
     return (this.engine?.getViewport(id) as StackViewport | undefined) ?? null;
   }
 
-  private async display(cell: Cell): Promise<void> {
-    const vp = this.viewport(cell.id);
+  // Renders the cell's image in viewport `id` (element `el`); resolves once it is drawn.
+  private async display(cell: Cell, el: HTMLDivElement, id: string): Promise<void> {
+    const vp = this.viewport(id);
     const img = cell.image;
     if (!vp || !img) return;
-    const el = this.elements.get(cell.id)!;
     el.dataset.imageId = img.imageId;
     const rendered = new Promise<void>((resolve) => {
       const onRendered = () => {
@@ -133,7 +244,6 @@ export class Hanging {
     this.applyDisplay(vp, img);
     vp.render();
     await rendered;
-    el.dataset.rendered = img.imageId;
   }
 
   private applyDisplay(vp: StackViewport, img: HungImage): void {
@@ -152,9 +262,10 @@ export class Hanging {
   }
 
   private reapply(): void {
+    this.displayVersion++;
     for (const c of this.cells) {
-      const vp = this.viewport(c.id);
-      if (vp && c.image && this.enabled.has(c.id)) {
+      const vp = this.viewport(this.vid(c.id));
+      if (vp && c.image && this.enabled.has(this.vid(c.id))) {
         this.applyDisplay(vp, c.image);
         vp.render();
       }
@@ -163,6 +274,12 @@ export class Hanging {
 
   private onResize(): void {
     if (!this.engine || this.enabled.size === 0) return;
+    // A stage rendered at the old size would not fit: drop it (the next exam renders on show).
+    if (this.staged) {
+      const staged = this.staged;
+      this.staged = null;
+      void this.discard(staged);
+    }
     this.engine.resize(true, false);
     this.reapply();
   }
