@@ -12,6 +12,14 @@ namespace dualread {
 
 namespace {
 
+// A new TOTP secret is printed once, for the account's owner to enrol.
+void printTotpSecret(std::ostream& out, const AccountSecrets& secrets) {
+  if (secrets.totp_secret)
+    out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
+        << *secrets.totp_secret << "\n"
+        << *secrets.totp_uri << "\n";
+}
+
 std::string indexPath(const std::filesystem::path& data) {
   return (data / "index.sqlite").string();
 }
@@ -73,10 +81,7 @@ int runAdminAddUser(const AddUserArgs& a, std::istream& in, std::ostream& out, s
       for (const auto& c : u.cims) out << " " << c;
     }
     out << "\n";
-    if (secrets.totp_secret)
-      out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
-          << *secrets.totp_secret << "\n"
-          << *secrets.totp_uri << "\n";
+    printTotpSecret(out, secrets);
     return 0;
   } catch (const AccessError& e) {
     err << "User not added: " << e.what() << "\n";
@@ -187,10 +192,7 @@ int runAdminAccount(const AccountCommandArgs& a, std::istream& in, std::ostream&
     }
     if (secrets.password)
       out << "New password (shown once; give it to its owner): " << *secrets.password << "\n";
-    if (secrets.totp_secret)
-      out << "TOTP secret (add it to an authenticator app now; it is not shown again): "
-          << *secrets.totp_secret << "\n"
-          << *secrets.totp_uri << "\n";
+    printTotpSecret(out, secrets);
     return 0;
   } catch (const AccessError& e) {
     err << "Account not changed: " << e.what() << "\n";
