@@ -14,9 +14,9 @@ import { BIRADS, CTI_REASONS, DENSITIES, DEPTHS, FINDING_TYPES, QUADRANTS, SIDES
 import type { Assessment, CtiFlag, Finding, L2Reading, NextExam, ReadingSession, SessionSummary } from '../types';
 import { renderL1Form, findingText } from './l1_summary';
 import { Hanging, type Cell, CURRENT_CELLS } from '../viewer/hanging';
-import { setPrimaryTool } from '../viewer/cornerstone';
+import { initLoaders, setPrimaryTool } from '../viewer/cornerstone';
 import { cache } from '@cornerstonejs/core';
-import { loadExam, prefetch, priorStudy, release, studyUidsOf, type ExamToRead, type HungImage, type StudyImages } from '../viewer/exam_images';
+import { fetchCurrentAhead, loadExam, prefetch, priorStudy, release, studyUidsOf, type ExamToRead, type HungImage, type StudyImages } from '../viewer/exam_images';
 
 const PREFETCH_AHEAD = 2;
 
@@ -124,10 +124,21 @@ export class ReadingConsole {
     document.addEventListener('keydown', this.keyHandler);
     this.hanging = new Hanging(this.viewerEl);
     try {
+      // Everything at once: the rendering engine starts while the session, the exam to read and
+      // its four current images come from the hub.
+      // The engine's start takes the page's thread for a while: the requests go out first.
+      initLoaders();
+      const sessionP = get<ReadingSession>(`/api/sessions/${enc(this.sessionId)}`);
+      const nextP = get<NextExam>(`/api/sessions/${enc(this.sessionId)}/next`);
+      const first = await nextP.then(
+        (n) => (n.exam ? this.prepare(n.exam.exam_id, { workflow: n.exam, l1Form: n.l1_form ?? null }) : null),
+        () => null,
+      );
+      if (first) fetchCurrentAhead(first);
       await this.hanging.init();
-      this.session = await get<ReadingSession>(`/api/sessions/${enc(this.sessionId)}`);
+      this.session = await sessionP;
       // The first exam is timed from the page's navigation start: bundle, engine and images cold.
-      await this.advance(0);
+      await this.advance(0, nextP);
     } catch (e) {
       this.fail(e);
     }
@@ -183,10 +194,10 @@ export class ReadingConsole {
   }
 
   // Asks the hub for the exam to read now and shows it (images + L1 form together).
-  private async advance(t0: number): Promise<void> {
+  private async advance(t0: number, asked?: Promise<NextExam>): Promise<void> {
     this.busy = true;
     this.root.dataset.state = 'loading';
-    const next = await get<NextExam>(`/api/sessions/${enc(this.sessionId)}/next`);
+    const next = await (asked ?? get<NextExam>(`/api/sessions/${enc(this.sessionId)}/next`));
     const apiMs = performance.now() - t0;
     if (this.destroyed) return;
     if (next.done || !next.exam) {

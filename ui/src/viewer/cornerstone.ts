@@ -38,8 +38,14 @@ const TOOL_NAMES: Record<PrimaryTool, string> = {
   magnify: MagnifyTool.toolName,
 };
 
-export async function initCornerstone(): Promise<RenderingEngine> {
-  if (engine) return engine;
+let loadersReady = false;
+
+// The image loader and the tools, without the rendering engine (whose GL contexts take a while
+// to create): the loader must exist before any image metadata is registered, since starting it
+// clears what was registered.
+export function initLoaders(): void {
+  if (loadersReady) return;
+  loadersReady = true;
   coreInit();
   dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)) });
   toolsInit();
@@ -52,6 +58,11 @@ export async function initCornerstone(): Promise<RenderingEngine> {
   group.addTool(ZoomTool.toolName);
   group.addTool(MagnifyTool.toolName);
   setPrimaryTool('wl');
+}
+
+export async function initCornerstone(): Promise<RenderingEngine> {
+  if (engine) return engine;
+  initLoaders();
   engine = new RenderingEngine(ENGINE_ID);
   return engine;
 }

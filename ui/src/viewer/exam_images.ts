@@ -4,9 +4,10 @@
 // (decode into the cache ahead of time) and the release of an exam's images once it is read,
 // so that a session of hundreds of exams runs in bounded memory.
 
-import { cache, imageLoader } from '@cornerstonejs/core';
+import { cache } from '@cornerstonejs/core';
 import { wadors } from '@cornerstonejs/dicom-image-loader';
 import { get, enc } from '../api';
+import { loadImage, fetchAhead, forget as forgetFrame } from './frame_fetch';
 import type { ExamDetail, ExamSummary, ExamWorkflow, L1Form, ViewInfo } from '../types';
 
 export const STANDARD_VIEWS = ['RCC', 'LCC', 'RMLO', 'LMLO'] as const;
@@ -184,6 +185,12 @@ export async function imagesToShow(exam: ExamToRead): Promise<string[]> {
   return ids;
 }
 
+// Starts downloading the exam's 4 current views at once, without decoding (the first exam of a
+// session, while the rendering engine starts).
+export function fetchCurrentAhead(exam: ExamToRead): void {
+  for (const id of standardIds(exam.current)) fetchAhead(id);
+}
+
 // Decodes the exam's images into the cache, one at a time (the decoder workers and the
 // connections to the hub are shared with the exam on screen and with the reader's signatures).
 // Stops as soon as `wanted()` says the exam is no longer to come (read already, released).
@@ -191,7 +198,7 @@ export async function prefetch(exam: ExamToRead, wanted: () => boolean = () => t
   for (const id of await imagesToShow(exam)) {
     if (!wanted()) return;
     try {
-      await imageLoader.loadAndCacheImage(id);
+      await loadImage(id);
     } catch {
       // shown as an error when the exam is displayed, not while prefetching
     }
@@ -212,6 +219,7 @@ export function release(exam: ExamToRead, keep: Set<string>): void {
     if (keep.has(uid)) continue;
     for (const id of registered.get(uid) ?? []) {
       if (cache.getImageLoadObject(id)) cache.removeImageLoadObject(id, { force: true });
+      forgetFrame(id);
       forget.push(id);
     }
     registered.delete(uid);

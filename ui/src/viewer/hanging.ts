@@ -21,6 +21,7 @@ import {
   type StackViewport,
 } from './cornerstone';
 import type { HungImage, StandardView } from './exam_images';
+import { loadImage } from './frame_fetch';
 import type { RenderingEngine } from '@cornerstonejs/core';
 
 export type Layout = 'current' | 'compare' | 'single';
@@ -240,6 +241,7 @@ export class Hanging {
       };
       el.addEventListener(IMAGE_RENDERED, onRendered);
     });
+    await loadImage(img.imageId); // fetched and decoded before the viewport asks for it
     await vp.setStack([img.imageId]);
     this.applyDisplay(vp, img);
     vp.render();
