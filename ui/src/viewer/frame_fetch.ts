@@ -48,12 +48,12 @@ export async function loadImage(imageId: string): Promise<void> {
     return;
   }
   let p = inFlight.get(imageId);
-  if (!p) {
+  if (!p && !ready.has(imageId)) {
     p = fetchFrame(imageId).finally(() => inFlight.delete(imageId));
     inFlight.set(imageId, p);
   }
   try {
-    await p;
+    if (p) await p;
   } catch {
     // the loader's own request, which reports the error to whoever shows the image
   }
