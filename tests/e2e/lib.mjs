@@ -60,7 +60,9 @@ export function check(cond, message) {
 // accounts with addUser() before, and call the APIs with a session from apiLogin().
 // `config`: more TOML appended to the hub's configuration.
 // `programme`: more [programme] rules, e.g. {follow_up_reminder_days: 0}.
-export async function startHub(dir, { sessionSize = 100, staticDir, open = true, config = '', programme = {} } = {}) {
+// `staticDir` (or DUALREAD_STATIC_DIR): another build of the web app, e.g. to compare two builds
+// in the viewer bench.
+export async function startHub(dir, { sessionSize = 100, staticDir = process.env.DUALREAD_STATIC_DIR, open = true, config = '', programme = {} } = {}) {
   const http = await freePort();
   const dicom = await freePort();
   const cfg = path.join(dir, 'hub.toml');
