@@ -798,6 +798,11 @@ std::vector<SeriesRow> ArchiveIndex::findSeries(const SeriesQuery& q) {
 
 namespace {
 
+// An instance with its series, study and patient (aliases i, se, s, p).
+constexpr const char* kInstanceJoins =
+    " FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s ON s.id = "
+    "se.study_ref JOIN patients p ON p.id = s.patient_ref";
+
 void instanceWhere(const InstanceQuery& q, Where& w) {
   w.in("s.study_uid", q.study_uids);
   w.in("se.series_uid", q.series_uids);
@@ -816,10 +821,8 @@ std::vector<StudyRow> ArchiveIndex::findStudiesOfInstances(const InstanceQuery& 
   auto db = reader();
   auto st = db->prepare(std::string("SELECT ") + kStudyColumns +
                         " FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id IN "
-                        "(SELECT se.study_ref FROM instances i JOIN series se ON se.id = "
-                        "i.series_ref JOIN studies s ON s.id = se.study_ref JOIN patients p ON "
-                        "p.id = s.patient_ref" +
-                        w.sql + ") ORDER BY s.id LIMIT ? OFFSET ?");
+                        "(SELECT se.study_ref" +
+                        kInstanceJoins + w.sql + ") ORDER BY s.id LIMIT ? OFFSET ?");
   int i = w.bindAll(st);
   bindPage(st, i, q.limit, q.offset, 1000000);
   std::vector<StudyRow> out;
@@ -831,10 +834,8 @@ std::vector<InstanceRow> ArchiveIndex::findInstances(const InstanceQuery& q) {
   Where w;
   instanceWhere(q, w);
   auto db = reader();
-  auto st = db->prepare(std::string("SELECT ") + kInstanceColumns +
-                        " FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s "
-                        "ON s.id = se.study_ref JOIN patients p ON p.id = s.patient_ref" +
-                        w.sql + " ORDER BY i.id LIMIT ? OFFSET ?");
+  auto st = db->prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins + w.sql +
+                        " ORDER BY i.id LIMIT ? OFFSET ?");
   int i = w.bindAll(st);
   bindPage(st, i, q.limit, q.offset, 1000000);
   std::vector<InstanceRow> out;

@@ -345,15 +345,7 @@ void IdentityWriter::setMergeMoved(int64_t id, const std::string& moved_json) {
 
 void IdentityWriter::markMergeUndone(int64_t id, const std::string& by, const std::string& at,
                                      const std::string& why) {
-  db_.prepare(
-         "UPDATE identity_merges SET undone_by = ?, undone_at = ?, undo_why = ? WHERE id = ? "
-         "AND undone_at = ''")
-      .bind(1, by)
-      .bind(2, at)
-      .bind(3, why)
-      .bind(4, id)
-      .step();
-  if (db_.changes() != 1) throw IndexError("merge " + std::to_string(id) + " is not in force");
+  markUndone("identity_merges", "merge", id, by, at, why);
 }
 
 void IdentityWriter::setCaseCandidates(int64_t case_id, const std::vector<int64_t>& candidates,
@@ -383,15 +375,21 @@ int64_t IdentityWriter::addCorrection(const IdentityCorrectionRow& c) {
 
 void IdentityWriter::markCorrectionUndone(int64_t id, const std::string& by, const std::string& at,
                                           const std::string& why) {
-  db_.prepare(
-         "UPDATE identity_corrections SET undone_by = ?, undone_at = ?, undo_why = ? WHERE id = ? "
-         "AND undone_at = ''")
+  markUndone("identity_corrections", "correction", id, by, at, why);
+}
+
+void IdentityWriter::markUndone(const char* table, const char* what, int64_t id,
+                                const std::string& by, const std::string& at,
+                                const std::string& why) {
+  db_.prepare(std::string("UPDATE ") + table +
+              " SET undone_by = ?, undone_at = ?, undo_why = ? WHERE id = ? AND undone_at = ''")
       .bind(1, by)
       .bind(2, at)
       .bind(3, why)
       .bind(4, id)
       .step();
-  if (db_.changes() != 1) throw IndexError("correction " + std::to_string(id) + " is not in force");
+  if (db_.changes() != 1)
+    throw IndexError(std::string(what) + " " + std::to_string(id) + " is not in force");
 }
 
 IdentityStore::IdentityStore(const std::string& path)

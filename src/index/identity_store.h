@@ -114,6 +114,9 @@ class IdentityWriter {
  private:
   friend class IdentityStore;
   explicit IdentityWriter(SqliteDb& db) : db_(db) {}
+  // Marks row `id` of `table` (merges, corrections) undone; `what` names it in the error.
+  void markUndone(const char* table, const char* what, int64_t id, const std::string& by,
+                  const std::string& at, const std::string& why);
   SqliteDb& db_;
 };
 

@@ -512,6 +512,11 @@ std::string requiredWhy(const json& body) {
   std::string why = body["why"].get<std::string>();
   return why.find_first_not_of(" \t\r\n") == std::string::npos ? std::string() : why;
 }
+// The refusal when a queue action comes without its reason; `what` is the action recorded.
+IdentityResult whyMissing(const std::string& what) {
+  return IdentityResult::fail(IdentityStatus::kInvalid,
+                              "say why (\"why\"): the " + what + " is kept in the audit trail");
+}
 std::optional<int64_t> intField(const json& body, const char* name) {
   if (!body.is_object() || !body.contains(name) || !body[name].is_number_integer())
     return std::nullopt;
@@ -530,9 +535,7 @@ IdentityResult IdentityService::resolveCase(int64_t case_id, const json& body,
     return IdentityResult::fail(IdentityStatus::kInvalid,
                                 "action must be \"attach\" (to an existing woman, with woman_id) "
                                 "or \"create\" (a new woman)");
-  if (why.empty())
-    return IdentityResult::fail(IdentityStatus::kInvalid,
-                                "say why (\"why\"): the decision is kept in the audit trail");
+  if (why.empty()) return whyMissing("decision");
   const auto target = intField(body, "woman_id");
   if (action == "attach" && !target)
     return IdentityResult::fail(IdentityStatus::kInvalid, "woman_id (an integer) is required");
@@ -635,9 +638,7 @@ IdentityResult IdentityService::mergeWomen(const json& body, const AuditActor& b
                                 "survivor and absorbed (woman ids, integers) are required");
   if (*survivor_id == *absorbed_id)
     return IdentityResult::fail(IdentityStatus::kInvalid, "a woman cannot be merged into herself");
-  if (why.empty())
-    return IdentityResult::fail(IdentityStatus::kInvalid,
-                                "say why (\"why\"): the merge is kept in the audit trail");
+  if (why.empty()) return whyMissing("merge");
   // Queue actions are serialised; the register lock is released before the archive and the
   // workflow are told (the workflow calls checkForm() under its own lock).
   std::lock_guard serial(action_mu_);
@@ -710,9 +711,7 @@ IdentityResult IdentityService::mergeWomen(const json& body, const AuditActor& b
 
 IdentityResult IdentityService::unmerge(int64_t merge_id, const json& body, const AuditActor& by) {
   const std::string why = requiredWhy(body);
-  if (why.empty())
-    return IdentityResult::fail(IdentityStatus::kInvalid,
-                                "say why (\"why\"): the unmerge is kept in the audit trail");
+  if (why.empty()) return whyMissing("unmerge");
   // Queue actions are serialised; the register lock is released before the archive and the
   // workflow are told (the workflow calls checkForm() under its own lock).
   std::lock_guard serial(action_mu_);
@@ -896,9 +895,7 @@ IdentityResult IdentityService::correctWoman(int64_t woman_id, const json& body,
 IdentityResult IdentityService::undoCorrection(int64_t woman_id, int64_t correction_id,
                                                const json& body, const AuditActor& by) {
   const std::string why = requiredWhy(body);
-  if (why.empty())
-    return IdentityResult::fail(IdentityStatus::kInvalid,
-                                "say why (\"why\"): the undo is kept in the audit trail");
+  if (why.empty()) return whyMissing("undo");
   std::lock_guard serial(action_mu_);
   std::unique_lock lk(mu_);
   auto c = store_.correction(correction_id);

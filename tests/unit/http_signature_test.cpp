@@ -35,14 +35,7 @@ class HttpSignatureTest : public AccessHttpTest {
     named.password = kTestPassword;
     access_->addUser(named);
   }
-  static json form() {
-    L1Form f = td::negativeForm();
-    f.identification.woman_id.clear();
-    f.identification.cim_id = "CIM01";
-    f.identification.mammogram_date = makeDate(2026, 1, 10);
-    f.signature = {};
-    return toJson(f);
-  }
+  static json form() { return toJson(td::formToSign()); }
   ClientResponse call(const Caller& c, const std::string& method, const std::string& target,
                       const json& body) {
     HeaderList h = c.headers;

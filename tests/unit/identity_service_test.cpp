@@ -82,14 +82,7 @@ class IdentityServiceTest : public HubFixture {
   }
   json openCases() { return identity_.service->listCases("open", 100, 0).body; }
   json wf(const std::string& exam) { return workflow_->workflow(exam).body; }
-  static json form() {
-    L1Form f = td::negativeForm();
-    f.identification.woman_id.clear();
-    f.identification.cim_id = "CIM01";
-    f.identification.mammogram_date = makeDate(2026, 1, 10);
-    f.signature = {};
-    return toJson(f);
-  }
+  static json form() { return toJson(td::formToSign()); }
   static json signer() { return {{"signer", {{"name", "Dr L1"}, {"rpps", td::kL1Rpps}}}}; }
   AuditActor secretary() { return {"sec1", "secretary", "127.0.0.1:1"}; }
   // Her whole identity as a correction body, changed by `edit`.

@@ -59,14 +59,7 @@ class WorkflowServiceTest : public HubFixture {
     for (const char* v : {"RCC", "LCC", "RMLO", "LMLO"})
       ASSERT_TRUE(ingestView(study, v, ++n).ok());
   }
-  static json form() {
-    L1Form f = td::negativeForm();
-    f.identification.woman_id.clear();
-    f.identification.cim_id = "CIM01";
-    f.identification.mammogram_date = makeDate(2026, 1, 10);
-    f.signature = {};
-    return toJson(f);
-  }
+  static json form() { return toJson(td::formToSign()); }
   static json signer() { return {{"signer", {{"name", "Dr L1"}, {"rpps", td::kL1Rpps}}}}; }
   std::string state(const std::string& exam) {
     auto r = workflow_->workflow(exam);

@@ -64,6 +64,17 @@ inline L1Form negativeForm() {
 }
 
 // Right ACR 3 asymmetry cleared by BDI (extra views -> ACR 2): routes to L2.
+// A negative form as a CIM's L1 reader fills it before signing: no woman id (the hub matches
+// her), CIM01, mammogram of 2026-01-10, no signature.
+inline L1Form formToSign() {
+  L1Form f = negativeForm();
+  f.identification.woman_id.clear();
+  f.identification.cim_id = "CIM01";
+  f.identification.mammogram_date = makeDate(2026, 1, 10);
+  f.signature = {};
+  return f;
+}
+
 inline L1Form clearedByBdiForm() {
   L1Form f = negativeForm();
   f.mammography.right.birads = BiRads::k3;

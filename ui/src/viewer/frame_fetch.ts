@@ -39,24 +39,30 @@ async function fetchFrame(imageId: string): Promise<void> {
   ready.set(imageId, firstPart(res.headers.get('Content-Type') ?? '', body));
 }
 
+// The frame's download, started unless its bytes are here or on their way; a failed download
+// leaves no bytes (the loader then makes its own request, which reports the error).
+function download(imageId: string): Promise<void> | undefined {
+  if (ready.has(imageId)) return undefined;
+  let p = inFlight.get(imageId);
+  if (!p) {
+    p = fetchFrame(imageId)
+      .catch(() => undefined)
+      .finally(() => inFlight.delete(imageId));
+    inFlight.set(imageId, p);
+  }
+  return p;
+}
+
 // Loads an image into Cornerstone's cache: fetched here, decoded by the loader's workers. If the
 // image is already cached (or being loaded), nothing is fetched again.
 export async function loadImage(imageId: string): Promise<void> {
   addProvider();
-  if (cache.getImageLoadObject(imageId)) {
-    await cache.getImageLoadObject(imageId)!.promise;
+  const cached = cache.getImageLoadObject(imageId);
+  if (cached) {
+    await cached.promise;
     return;
   }
-  let p = inFlight.get(imageId);
-  if (!p && !ready.has(imageId)) {
-    p = fetchFrame(imageId).finally(() => inFlight.delete(imageId));
-    inFlight.set(imageId, p);
-  }
-  try {
-    if (p) await p;
-  } catch {
-    // the loader's own request, which reports the error to whoever shows the image
-  }
+  await download(imageId);
   await imageLoader.loadAndCacheImage(imageId);
   ready.delete(imageId); // normally taken by the decoder already
 }
@@ -64,9 +70,7 @@ export async function loadImage(imageId: string): Promise<void> {
 // Fetches the frame bytes ahead (no decoding, no Cornerstone needed): used while the rendering
 // engine is still starting, so the images are on their way from the first instant.
 export function fetchAhead(imageId: string): void {
-  if (ready.has(imageId) || inFlight.has(imageId)) return;
-  const p = fetchFrame(imageId).catch(() => undefined).finally(() => inFlight.delete(imageId));
-  inFlight.set(imageId, p);
+  void download(imageId);
 }
 
 // Forgets fetched bytes not yet decoded (the exam was released before it was shown).
