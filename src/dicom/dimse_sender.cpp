@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
 #include <dcmtk/ofstd/ofstd.h>
 
 #include <cstring>
@@ -41,6 +42,9 @@ void registerDicomDecoders() {
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
+    // The JPEG-LS codec tells at INFO level that it ignores the modality LUT for every image:
+    // noise in a technician's log.
+    OFLog::getLogger("dcmtk.dcmjpls").setLogLevel(OFLogger::WARN_LOG_LEVEL);
   });
 }
 

@@ -6,7 +6,6 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmjpls/djrparam.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <mutex>
 
@@ -21,9 +20,6 @@ void registerCodecs() {
   std::call_once(once, [] {
     registerDicomDecoders();
     DJLSEncoderRegistration::registerCodecs();
-    // The codec tells at INFO level that it ignores the modality LUT for every image: noise in
-    // a technician's log.
-    OFLog::getLogger("dcmtk.dcmjpls").setLogLevel(OFLogger::WARN_LOG_LEVEL);
   });
 }
 

@@ -55,6 +55,7 @@ std::vector<RoutePolicy> buildTable() {
       only("GET", se + "/metadata", kStudyRead, RowRule::kStudy),
       only("GET", in + "/metadata", kStudyRead, RowRule::kStudy),
       only("GET", in + "/frames/{frames}", kImages, RowRule::kStudy),
+      only("GET", in + "/frames/{frame}/reduced", kImages, RowRule::kStudy),
       only("GET", in + "/bulkdata/{tag}", kImages, RowRule::kStudy),
       // STOW-RS: the imaging centres send.
       only("POST", "/dicomweb/studies", {L1, TEC, GW}),

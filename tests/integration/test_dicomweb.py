@@ -260,6 +260,42 @@ class DicomwebTest(harness.HubTestCase):
                     for i, (h, got) in enumerate(parts):
                         self.assertEqual(got, raw[i * size:(i + 1) * size])
 
+    def test_reduced_frame_is_the_same_from_every_transfer_syntax(self):
+        """The console's reduced frame (dualread extension) of one signed 16-bit image stored
+        native (little, big endian, implicit), RLE and JPEG-LS: the same box average as computed
+        here from pydicom's pixels; JPEG 2000 (no decoder here) and colour get 406."""
+        import struct
+        names = ("MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm",
+                 "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm",
+                 "MR_small_jp2klossless.dcm", "SC_rgb_rle_2frame.dcm")
+        study, files = self._secondary_capture_copies(names=names)
+        status, answer, headers = self.stow_curl([p for _, p, _ in files])
+        self.assertEqual(status, 200, answer)
+        ref = next(ds for name, _, ds in files if name == "MR_small.dcm")
+        rows, cols = ref.Rows, ref.Columns
+        values = struct.unpack("<%dh" % (rows * cols), ref.PixelData)
+        k = 3  # 64 x 64 in a 20 x 20 viewport: floor(64 / 20)
+        expected = []
+        for r0 in range(0, rows, k):
+            for c0 in range(0, cols, k):
+                box = [values[r * cols + c] for r in range(r0, min(rows, r0 + k))
+                       for c in range(c0, min(cols, c0 + k))]
+                expected.append((2 * sum(box) + len(box)) // (2 * len(box)))
+        side = (64 + k - 1) // k
+        for name, _, ds in files:
+            with self.subTest(name):
+                url = (f"/dicomweb/studies/{study}/series/{ds.SeriesInstanceUID}"
+                       f"/instances/{ds.SOPInstanceUID}/frames/1/reduced?viewport=20,20")
+                st, h, body = self.get(url)
+                if name in ("MR_small_jp2klossless.dcm", "SC_rgb_rle_2frame.dcm"):
+                    self.assertEqual(st, 406, body)
+                    self.assertIn("error", json.loads(body))
+                    continue
+                self.assertEqual(st, 200, body)
+                self.assertEqual((h["X-Dualread-Rows"], h["X-Dualread-Columns"],
+                                  h["X-Dualread-Factor"]), (str(side), str(side), "3"))
+                self.assertEqual(list(struct.unpack("<%dh" % (side * side), body)), expected)
+
     def test_deflated_transfer_syntax(self):
         import pydicom
         study, files = self._secondary_capture_copies(names=("image_dfl.dcm",))

@@ -93,6 +93,14 @@ TEST_F(HttpAuditTest, WadoRetrieveAndMetadataAreRecorded) {
   EXPECT_EQ(got[0].object_type, "instance");
   EXPECT_EQ(got[0].object_id, std::string(kExam) + ".1.1");
   EXPECT_EQ(got[0].woman_id, woman);
+  // The console's reduced frame is a read of the woman's image too.
+  r = httpGet(port_, std::string("/dicomweb/studies/") + kExam + "/series/" + kExam +
+                         ".1/instances/" + kExam + ".1.1/frames/1/reduced?viewport=8,8");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto reduced = withAction("retrieve-reduced-frame");
+  ASSERT_EQ(reduced.size(), 1u);
+  EXPECT_EQ(reduced[0].object_id, std::string(kExam) + ".1.1");
+  EXPECT_EQ(reduced[0].woman_id, woman);
 }
 
 TEST_F(HttpAuditTest, QidoSearchIsRecordedWithoutThePatientName) {

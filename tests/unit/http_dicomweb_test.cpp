@@ -550,5 +550,56 @@ TEST_F(HttpDicomwebTest, FramesOfAnUncompressedImage) {
             406);
 }
 
+TEST_F(HttpDicomwebTest, ReducedFrameForTheConsole) {
+  storeTwoStudies();
+  auto views = fourViews("1");
+  const TestImage& t = views[3];
+  const std::string path = "/dicomweb/studies/" + kStudy1 + "/series/" + t.series_uid +
+                           "/instances/" + t.sop_uid + "/frames/1/reduced";
+  // 32 rows x 24 columns in a 10 x 10 viewport: k = max(24 / 10, 32 / 10) = 3 -> 11 x 8.
+  auto r = httpGet(port_, path + "?viewport=10,10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/octet-stream");
+  EXPECT_EQ(r.header("x-dualread-rows"), "11");
+  EXPECT_EQ(r.header("x-dualread-columns"), "8");
+  EXPECT_EQ(r.header("x-dualread-factor"), "3");
+  EXPECT_EQ(r.header("x-dualread-bits-allocated"), "16");
+  const std::string full = expectedPixels(t);
+  auto at = [&](const std::string& px, size_t i) {
+    return static_cast<int>(static_cast<uint8_t>(px[2 * i]) | static_cast<uint8_t>(px[2 * i + 1])
+                                                                  << 8);
+  };
+  ASSERT_EQ(r.body.size(), 11u * 8u * 2u);
+  for (uint32_t orow = 0; orow < 11; ++orow)
+    for (uint32_t ocol = 0; ocol < 8; ++ocol) {
+      int64_t sum = 0, n = 0;
+      for (uint32_t row = orow * 3; row < std::min(32u, orow * 3 + 3); ++row)
+        for (uint32_t col = ocol * 3; col < ocol * 3 + 3; ++col, ++n)
+          sum += at(full, row * 24 + col);
+      EXPECT_EQ(at(r.body, orow * 8 + ocol), (2 * sum + n) / (2 * n)) << orow << "," << ocol;
+    }
+  // A viewport as large as the image: the frame itself.
+  r = httpGet(port_, path + "?viewport=1920,1080");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-dualread-factor"), "1");
+  EXPECT_EQ(r.body, full);
+  // Bad requests get a sentence; nothing else changes.
+  for (const char* bad : {"", "?viewport=", "?viewport=10", "?viewport=0,10", "?viewport=10,x",
+                          "?viewport=20000,10", "?viewport=10,10&size=2"}) {
+    SCOPED_TRACE(bad);
+    r = httpGet(port_, path + bad);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_TRUE(json::parse(r.body).contains("error")) << r.body;
+  }
+  const std::string instance =
+      "/dicomweb/studies/" + kStudy1 + "/series/" + t.series_uid + "/instances/" + t.sop_uid;
+  EXPECT_EQ(httpGet(port_, instance + "/frames/1,2/reduced?viewport=10,10").status, 400);
+  EXPECT_EQ(httpGet(port_, instance + "/frames/2/reduced?viewport=10,10").status, 404);
+  EXPECT_EQ(httpGet(port_, "/dicomweb/studies/" + kStudy1 + "/series/" + t.series_uid +
+                               "/instances/1.2.3.999/frames/1/reduced?viewport=10,10")
+                .status,
+            404);
+}
+
 }  // namespace
 }  // namespace dualread::testing
