@@ -55,20 +55,35 @@ ReducedFrame reduceGrayscale(const uint8_t* frame, size_t size, const GrayFrameF
   const uint32_t mask = f.bits_stored >= 32 ? 0xFFFFFFFFu : (1u << f.bits_stored) - 1;
   const uint32_t sign = 1u << (f.bits_stored - 1);
   std::vector<int64_t> sums(out.columns);
+  // Adds row `line` into the column boxes; one instantiation per sample format (the inner loop
+  // runs over every stored pixel).
+  auto addRow = [&]<size_t kBytes, bool kSigned>(const uint8_t* line) {
+    for (uint32_t oc = 0; oc < out.columns; ++oc) {
+      const uint32_t c1 = std::min(f.columns, (oc + 1) * k);
+      int64_t s = 0;
+      for (uint32_t c = oc * k; c < c1; ++c) {
+        uint32_t raw =
+            kBytes == 1 ? line[c] : uint32_t{line[2 * c]} | uint32_t{line[2 * c + 1]} << 8;
+        raw &= mask;
+        if constexpr (kSigned) {
+          s += (raw & sign) ? int64_t{raw} - (int64_t{1} << f.bits_stored) : int64_t{raw};
+        } else {
+          s += raw;
+        }
+      }
+      sums[oc] += s;
+    }
+  };
   for (uint32_t orow = 0; orow < out.rows; ++orow) {
     std::fill(sums.begin(), sums.end(), 0);
     const uint32_t r0 = orow * k;
     const uint32_t r1 = std::min(f.rows, r0 + k);
     for (uint32_t r = r0; r < r1; ++r) {
       const uint8_t* line = frame + size_t{r} * f.columns * bytes;
-      for (uint32_t c = 0; c < f.columns; ++c) {
-        uint32_t raw =
-            bytes == 1 ? line[c] : uint32_t{line[2 * c]} | uint32_t{line[2 * c + 1]} << 8;
-        raw &= mask;
-        const int64_t v =
-            f.is_signed && (raw & sign) ? int64_t{raw} - (int64_t{1} << f.bits_stored) : raw;
-        sums[c / k] += v;
-      }
+      if (bytes == 1)
+        f.is_signed ? addRow.operator()<1, true>(line) : addRow.operator()<1, false>(line);
+      else
+        f.is_signed ? addRow.operator()<2, true>(line) : addRow.operator()<2, false>(line);
     }
     uint8_t* dst = out.pixels.data() + size_t{orow} * out.columns * bytes;
     const int64_t box_rows = r1 - r0;

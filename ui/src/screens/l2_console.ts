@@ -23,6 +23,9 @@ const PREFETCH_AHEAD = 2;
 interface Timing {
   examId: string;
   ms: number; // verdict key (or page start) to the exam rendered with its form
+  screenFirst: number; // views shown at screen resolution first (their full frame not yet here)
+  fullMs?: number; // ... and every image at full resolution (later when shown at screen resolution first)
+  priorsMs?: number; // ... and the latest prior's 4 views decoded too (shown at once by A)
   prefetched: boolean;
   staged: boolean; // shown by swapping in the 2x2 rendered out of sight while the previous was read
   apiMs: number; // of which: the hub's answer to "next"
@@ -134,7 +137,11 @@ export class ReadingConsole {
         (n) => (n.exam ? this.prepare(n.exam.exam_id, { workflow: n.exam, l1Form: n.l1_form ?? null }) : null),
         () => null,
       );
-      if (first) fetchCurrentAhead(first);
+      if (first) {
+        // At screen resolution: a quarter of the viewer each (2x2), in device pixels.
+        const dpr = window.devicePixelRatio || 1;
+        fetchCurrentAhead(first, (this.viewerEl.clientWidth / 2) * dpr, (this.viewerEl.clientHeight / 2) * dpr);
+      }
       await this.hanging.init();
       this.session = await sessionP;
       // The first exam is timed from the page's navigation start: bundle, engine and images cold.
@@ -226,7 +233,12 @@ export class ReadingConsole {
     this.root.dataset.state = 'ready';
     this.busy = false;
     const ms = performance.now() - t0;
-    window.__dualread!.timings.push({ examId: exam.examId, ms, prefetched: wasPrepared, staged, apiMs, cacheBytes: cache.getCacheSize() });
+    const screenFirst = this.viewerEl.querySelectorAll('.vp-cell[data-resolution="screen"]').length;
+    const timing: Timing = { examId: exam.examId, ms, prefetched: wasPrepared, staged, screenFirst, apiMs, cacheBytes: cache.getCacheSize() };
+    window.__dualread!.timings.push(timing);
+    const fullResolution = this.hanging.whenFullResolution().then(() => {
+      timing.fullMs = performance.now() - t0;
+    });
     // Then: release what was read, prefetch what comes next.
     const ahead = this.upcoming();
     if (previous && previous.examId !== exam.examId) {
@@ -240,7 +252,14 @@ export class ReadingConsole {
     }
     // One exam after the other, one image at a time: the browser opens at most six connections
     // to the hub, and the reader's next signature must never wait behind image downloads.
-    let chain: Promise<unknown> = Promise.resolve();
+    // After the exam on screen has its full frames (when shown at screen resolution first):
+    // its latest prior (for A, at once), then the next exams.
+    let chain: Promise<unknown> = fullResolution
+      .then(() => prefetch(exam, () => !this.destroyed && this.exam === exam))
+      .then(() => {
+        timing.priorsMs = performance.now() - t0;
+      })
+      .catch(() => undefined);
     for (const id of ahead) {
       chain = chain.then(() =>
         this.prepare(id)
@@ -252,7 +271,9 @@ export class ReadingConsole {
     if (ahead[0]) {
       this.prepare(ahead[0])
         .then(async (e) => {
-          if (!this.destroyed && this.exam === exam && !this.busy) this.hanging.stage(await this.currentCells(e));
+          const cells = await this.currentCells(e);
+          await fullResolution;
+          if (!this.destroyed && this.exam === exam && !this.busy) this.hanging.stage(cells);
         })
         .catch(() => undefined);
     }

@@ -7,7 +7,8 @@
 import { cache } from '@cornerstonejs/core';
 import { wadors } from '@cornerstonejs/dicom-image-loader';
 import { get, enc } from '../api';
-import { loadImage, fetchAhead, forget as forgetFrame } from './frame_fetch';
+import { loadImage, forget as forgetFrame } from './frame_fetch';
+import { dropReduced, loadReduced } from './reduced_fetch';
 import type { ExamDetail, ExamSummary, ExamWorkflow, L1Form, ViewInfo } from '../types';
 
 export const STANDARD_VIEWS = ['RCC', 'LCC', 'RMLO', 'LMLO'] as const;
@@ -185,10 +186,10 @@ export async function imagesToShow(exam: ExamToRead): Promise<string[]> {
   return ids;
 }
 
-// Starts downloading the exam's 4 current views at once, without decoding (the first exam of a
-// session, while the rendering engine starts).
-export function fetchCurrentAhead(exam: ExamToRead): void {
-  for (const id of standardIds(exam.current)) fetchAhead(id);
+// Starts loading the exam's 4 current views at screen resolution for cells of width x height
+// screen pixels (the first exam of a session, while the rendering engine starts).
+export function fetchCurrentAhead(exam: ExamToRead, width: number, height: number): void {
+  for (const id of standardIds(exam.current)) void loadReduced(id, width, height);
 }
 
 // Decodes the exam's images into the cache, one at a time (the decoder workers and the
@@ -202,7 +203,14 @@ export async function prefetch(exam: ExamToRead, wanted: () => boolean = () => t
     } catch {
       // shown as an error when the exam is displayed, not while prefetching
     }
+    // Released while it was loading: nothing would ever release it again.
+    if (!wanted() && !isRegistered(id) && cache.getImageLoadObject(id)) cache.removeImageLoadObject(id, { force: true });
   }
+}
+
+function isRegistered(imageId: string): boolean {
+  for (const ids of registered.values()) if (ids.includes(imageId)) return true;
+  return false;
 }
 
 // Forgets every decoded image and metadata of the exam's studies (current and priors), except
@@ -220,6 +228,7 @@ export function release(exam: ExamToRead, keep: Set<string>): void {
     for (const id of registered.get(uid) ?? []) {
       if (cache.getImageLoadObject(id)) cache.removeImageLoadObject(id, { force: true });
       forgetFrame(id);
+      dropReduced(id);
       forget.push(id);
     }
     registered.delete(uid);

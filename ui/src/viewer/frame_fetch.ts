@@ -67,10 +67,10 @@ export async function loadImage(imageId: string): Promise<void> {
   ready.delete(imageId); // normally taken by the decoder already
 }
 
-// Fetches the frame bytes ahead (no decoding, no Cornerstone needed): used while the rendering
-// engine is still starting, so the images are on their way from the first instant.
-export function fetchAhead(imageId: string): void {
-  void download(imageId);
+// Gives the decoder the bytes of `imageId` fetched some other way (a reduced frame).
+export function provide(imageId: string, frame: Frame): void {
+  addProvider();
+  ready.set(imageId, frame);
 }
 
 // Forgets fetched bytes not yet decoded (the exam was released before it was shown).

@@ -9,6 +9,9 @@
 // Double buffering: while the reader reads, the next exam's 2x2 is rendered into a second set of
 // viewports kept out of sight behind the first (`stage`); "next" then only swaps the two sets,
 // so the images are on screen at once instead of being uploaded and drawn after the key press.
+// An image not yet in the cache is first shown at screen resolution (reduced_fetch.ts) and
+// replaced by its full frame when that has come, keeping the reader's zoom, pan and window; the
+// cell says "résolution écran" meanwhile, so nobody reads fine detail from the rendition.
 
 import { utilities } from '@cornerstonejs/core';
 import { h, replace } from '../dom';
@@ -22,6 +25,7 @@ import {
 } from './cornerstone';
 import type { HungImage, StandardView } from './exam_images';
 import { loadImage } from './frame_fetch';
+import { dropReduced, fullLoaded, loadReduced } from './reduced_fetch';
 import type { RenderingEngine } from '@cornerstonejs/core';
 
 export type Layout = 'current' | 'compare' | 'single';
@@ -61,6 +65,17 @@ interface Staged {
   ready: Promise<boolean>; // false when it could not be rendered (then it is not used)
 }
 
+// Resolves at the next IMAGE_RENDERED event of the viewport element `el`.
+function renderedOnce(el: HTMLElement): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onRendered = () => {
+      el.removeEventListener(IMAGE_RENDERED, onRendered);
+      resolve();
+    };
+    el.addEventListener(IMAGE_RENDERED, onRendered);
+  });
+}
+
 const cellsKey = (cells: Cell[]) => cells.map((c) => `${c.id}=${c.image?.imageId ?? ''}`).join('|');
 
 export class Hanging {
@@ -75,6 +90,7 @@ export class Hanging {
   private scale: 'fit' | 'true' = 'fit';
   private invert = false;
   private presetIndex = 0;
+  private fullResolution: Promise<void> = Promise.resolve();
   private resizeObserver: ResizeObserver;
   layout: Layout = 'current';
 
@@ -139,9 +155,17 @@ export class Hanging {
         this.enabled.add(id);
       }
     }
-    await Promise.all(cells.filter((c) => c.image).map((c) => this.display(c, this.elements.get(c.id)!, this.vid(c.id))));
+    const upgrades: Promise<void>[] = [];
+    await Promise.all(cells.filter((c) => c.image).map((c) => this.display(c, this.elements.get(c.id)!, this.vid(c.id), upgrades)));
     for (const c of cells) if (c.image) this.elements.get(c.id)!.dataset.rendered = c.image.imageId;
+    this.fullResolution = Promise.all(upgrades).then(() => undefined);
     return false;
+  }
+
+  // Resolves once every image of the last show() is on screen at full resolution (at once when
+  // none was shown at screen resolution first).
+  whenFullResolution(): Promise<void> {
+    return this.fullResolution;
   }
 
   // Renders `cells` (a 2x2 'current' layout) out of sight, for the next show('current') of the
@@ -186,6 +210,7 @@ export class Hanging {
     replace(this.container, ...staged.cellEls);
     this.stageHost.replaceChildren();
     this.deck = staged.deck;
+    this.fullResolution = Promise.resolve();
     this.cells = staged.cells;
     this.elements = staged.elements;
     for (const c of staged.cells) {
@@ -219,7 +244,15 @@ export class Hanging {
     const el = h('div.vp-element', { 'data-viewport': this.vid(c.id, deck) }) as HTMLDivElement;
     el.addEventListener('contextmenu', (e) => e.preventDefault());
     elements.set(c.id, el);
-    const cell = h('div.vp-cell', { 'data-cell': c.id }, el, h('div.vp-caption', { 'aria-hidden': 'true' }, c.caption), h('div.vp-missing', null, 'Incidence absente'));
+    const cell = h(
+      'div.vp-cell',
+      { 'data-cell': c.id },
+      el,
+      h('div.vp-caption', { 'aria-hidden': 'true' }, c.caption),
+      h('div.vp-missing', null, 'Incidence absente'),
+      h('div.vp-resolution.screen', null, 'Résolution écran : pleine résolution en cours'),
+      h('div.vp-resolution.failed', { role: 'alert' }, 'Pleine résolution indisponible : ne pas agrandir'),
+    );
     cell.classList.toggle('empty', !c.image);
     return cell;
   }
@@ -228,24 +261,61 @@ export class Hanging {
     return (this.engine?.getViewport(id) as StackViewport | undefined) ?? null;
   }
 
-  // Renders the cell's image in viewport `id` (element `el`); resolves once it is drawn.
-  private async display(cell: Cell, el: HTMLDivElement, id: string): Promise<void> {
+  // Renders the cell's image in viewport `id` (element `el`); resolves once it is drawn. With
+  // `upgrades` (a show on screen, fitted), an image whose full frame is not in the cache yet is
+  // drawn at screen resolution first; its replacement by the full frame is pushed to `upgrades`.
+  private async display(cell: Cell, el: HTMLDivElement, id: string, upgrades?: Promise<void>[]): Promise<void> {
     const vp = this.viewport(id);
     const img = cell.image;
     if (!vp || !img) return;
     el.dataset.imageId = img.imageId;
-    const rendered = new Promise<void>((resolve) => {
-      const onRendered = () => {
-        el.removeEventListener(IMAGE_RENDERED, onRendered);
-        resolve();
-      };
-      el.addEventListener(IMAGE_RENDERED, onRendered);
-    });
+    const cellEl = el.parentElement!;
+    if (upgrades && this.scale === 'fit' && !fullLoaded(img.imageId)) {
+      const dpr = window.devicePixelRatio || 1;
+      const reducedId = await loadReduced(img.imageId, el.clientWidth * dpr, el.clientHeight * dpr);
+      if (reducedId && el.dataset.imageId === img.imageId) {
+        await this.draw(vp, el, img, reducedId);
+        cellEl.dataset.resolution = 'screen';
+        upgrades.push(this.upgrade(vp, el, img, reducedId));
+        return;
+      }
+    }
     await loadImage(img.imageId); // fetched and decoded before the viewport asks for it
-    await vp.setStack([img.imageId]);
+    await this.draw(vp, el, img, img.imageId);
+    cellEl.dataset.resolution = 'full';
+  }
+
+  private async draw(vp: StackViewport, el: HTMLDivElement, img: HungImage, imageId: string): Promise<void> {
+    const rendered = renderedOnce(el);
+    await vp.setStack([imageId]);
     this.applyDisplay(vp, img);
     vp.render();
     await rendered;
+  }
+
+  // Replaces the rendition shown in `vp` by the full frame, as the reader left it (zoom, pan,
+  // window, invert), unless the cell shows something else by then.
+  private async upgrade(vp: StackViewport, el: HTMLDivElement, img: HungImage, reducedId: string): Promise<void> {
+    const cellEl = el.parentElement!;
+    const stillShown = () => el.dataset.imageId === img.imageId && vp.getCurrentImageId() === reducedId;
+    try {
+      await loadImage(img.imageId);
+    } catch {
+      if (stillShown()) cellEl.dataset.resolution = 'failed';
+      return;
+    }
+    if (!stillShown()) return;
+    const presentation = vp.getViewPresentation({ zoom: true, pan: true });
+    const { voiRange, invert } = vp.getProperties();
+    const rendered = renderedOnce(el);
+    await vp.setStack([img.imageId]);
+    this.applyDisplay(vp, img);
+    vp.setProperties({ voiRange, invert });
+    vp.setViewPresentation(presentation);
+    vp.render();
+    await rendered;
+    cellEl.dataset.resolution = 'full';
+    dropReduced(img.imageId);
   }
 
   private applyDisplay(vp: StackViewport, img: HungImage): void {
