@@ -203,14 +203,15 @@ export async function prefetch(exam: ExamToRead, wanted: () => boolean = () => t
     } catch {
       // shown as an error when the exam is displayed, not while prefetching
     }
-    // Released while it was loading: nothing would ever release it again.
-    if (!wanted() && !isRegistered(id) && cache.getImageLoadObject(id)) cache.removeImageLoadObject(id, { force: true });
+    if (!wanted()) evictIfReleased(id);
   }
 }
 
-function isRegistered(imageId: string): boolean {
-  for (const ids of registered.values()) if (ids.includes(imageId)) return true;
-  return false;
+// Evicts an image that finished loading after its exam was released: nothing would ever release
+// it again.
+export function evictIfReleased(imageId: string): void {
+  for (const ids of registered.values()) if (ids.includes(imageId)) return;
+  if (cache.getImageLoadObject(imageId)) cache.removeImageLoadObject(imageId, { force: true });
 }
 
 // Forgets every decoded image and metadata of the exam's studies (current and priors), except

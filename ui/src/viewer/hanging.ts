@@ -23,7 +23,7 @@ import {
   STACK,
   type StackViewport,
 } from './cornerstone';
-import type { HungImage, StandardView } from './exam_images';
+import { evictIfReleased, type HungImage, type StandardView } from './exam_images';
 import { loadImage } from './frame_fetch';
 import { dropReduced, fullLoaded, loadReduced } from './reduced_fetch';
 import type { RenderingEngine } from '@cornerstonejs/core';
@@ -304,7 +304,10 @@ export class Hanging {
       if (stillShown()) cellEl.dataset.resolution = 'failed';
       return;
     }
-    if (!stillShown()) return;
+    if (!stillShown()) {
+      evictIfReleased(img.imageId); // the reader moved on to the next exam meanwhile
+      return;
+    }
     const presentation = vp.getViewPresentation({ zoom: true, pan: true });
     const { voiRange, invert } = vp.getProperties();
     const rendered = renderedOnce(el);
