@@ -49,6 +49,7 @@ ReducedFrame reduceGrayscale(const uint8_t* frame, size_t size, const GrayFrameF
   ReducedFrame out;
   out.factor = k;
   out.bits_allocated = f.bits_allocated;
+  out.is_signed = f.is_signed;
   out.rows = (f.rows + k - 1) / k;
   out.columns = (f.columns + k - 1) / k;
   out.pixels.resize(size_t{out.rows} * out.columns * bytes);
@@ -162,8 +163,20 @@ ReducedFrame reduceFrame(const std::filesystem::path& file, uint32_t frame,
     throw ReduceError(ReduceError::Kind::kUnreadable,
                       "frame " + std::to_string(frame) + " cannot be read: " + c.text());
   }
-  return reduceGrayscale(buffer.data(), buffer.size(), f,
-                         reductionFactor(f.rows, f.columns, viewport_columns, viewport_rows));
+  ReducedFrame out =
+      reduceGrayscale(buffer.data(), buffer.size(), f,
+                      reductionFactor(f.rows, f.columns, viewport_columns, viewport_rows));
+  out.photometric = photometric.c_str();
+  Float64 v = 0;
+  if (ds.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) out.rescale_slope = v;
+  if (ds.findAndGetFloat64(DCM_RescaleIntercept, v).good()) out.rescale_intercept = v;
+  Float64 center = 0, width = 0;
+  if (ds.findAndGetFloat64(DCM_WindowCenter, center).good() &&
+      ds.findAndGetFloat64(DCM_WindowWidth, width).good() && width > 0) {
+    out.window_center = center;
+    out.window_width = width;
+  }
+  return out;
 }
 
 }  // namespace dualread

@@ -49,7 +49,15 @@ struct ReducedFrame {
   uint32_t columns = 0;
   uint32_t factor = 1;  // k: one reduced pixel per k x k stored pixels
   uint16_t bits_allocated = 16;
+  bool is_signed = false;
   std::vector<uint8_t> pixels;  // rows * columns samples, little endian
+  // What a viewer without the DICOM file needs to show it (reduceFrame fills them from the
+  // file): MONOCHROME1 or MONOCHROME2, the modality LUT, the first window (0 width: none).
+  std::string photometric = "MONOCHROME2";
+  double rescale_slope = 1;
+  double rescale_intercept = 0;
+  double window_center = 0;
+  double window_width = 0;
 };
 
 // k for a frame of rows x columns shown in a viewport of viewport_columns x viewport_rows.

@@ -12,6 +12,7 @@
 #include "http/access_gate.h"
 #include "http/handler_util.h"
 #include "http/http_util.h"
+#include "http/reduced_frame_response.h"
 #include "http/routes.h"
 #include "index/archive_index.h"
 #include "services/access_service.h"
@@ -125,7 +126,15 @@ void sendLogin(ResponseWriter& w, const HttpRequest& req, const LoginResult& r,
        {"Cache-Control", "no-store"}});
 }
 
-void shareExam(HubServices& s, HttpRequest& req, ResponseWriter& w, bool instance) {
+// What a share-link request asks for: the exam's summary, one image's file, or one image at
+// screen resolution.
+enum class ShareWhat { kExam, kInstance, kReduced };
+
+void shareExam(HubServices& s, HttpRequest& req, ResponseWriter& w, ShareWhat what) {
+  const bool instance = what != ShareWhat::kExam;
+  // Before the link is used: a malformed request costs no use.
+  const auto viewport =
+      what == ShareWhat::kReduced ? parseViewport(req) : std::pair<uint32_t, uint32_t>{0, 0};
   // A browser opening the link gets the web app's page (no use of the link counted); the page
   // then asks this URL for JSON, which is the use.
   if (!instance && serveAppPage(s, req, w)) return;
@@ -167,8 +176,14 @@ void shareExam(HubServices& s, HttpRequest& req, ResponseWriter& w, bool instanc
     auditRead(s, req, "share.refused", "instance", sop, woman, {{"link", link->id}});
     throw HttpError(404, "this image is not part of the shared exam");
   }
-  auditRead(s, req, "share.retrieve", "instance", sop, woman, {{"link", link->id}});
   const auto path = s.blobs.pathOf(row.blob_key);
+  if (what == ShareWhat::kReduced) {
+    const ReducedFrame r = reduceForViewport(path, sop, 1, viewport);
+    auditRead(s, req, "share.retrieve-reduced", "instance", sop, woman, {{"link", link->id}});
+    sendReducedFrame(w, r, {{"Cache-Control", "no-store"}});
+    return;
+  }
+  auditRead(s, req, "share.retrieve", "instance", sop, woman, {{"link", link->id}});
   w.beginStream(200, {{"Content-Type", "application/dicom"}, {"Cache-Control", "no-store"}},
                 static_cast<uint64_t>(row.size));
   streamFile(w, path);
@@ -455,9 +470,14 @@ void addAccessRoutes(Router& router, HubServices& services) {
              });
 
   router.add("GET", "/share/{token}", "an exam shared by link: its summary and images",
-             [s](HttpRequest& req, ResponseWriter& w) { shareExam(*s, req, w, false); });
-  router.add("GET", "/share/{token}/instances/{instance}", "one image of an exam shared by link",
-             [s](HttpRequest& req, ResponseWriter& w) { shareExam(*s, req, w, true); });
+             [s](HttpRequest& req, ResponseWriter& w) { shareExam(*s, req, w, ShareWhat::kExam); });
+  router.add(
+      "GET", "/share/{token}/instances/{instance}", "one image of an exam shared by link",
+      [s](HttpRequest& req, ResponseWriter& w) { shareExam(*s, req, w, ShareWhat::kInstance); });
+  router.add(
+      "GET", "/share/{token}/instances/{instance}/reduced",
+      "one image of an exam shared by link, at the resolution of the screen",
+      [s](HttpRequest& req, ResponseWriter& w) { shareExam(*s, req, w, ShareWhat::kReduced); });
 }
 
 }  // namespace dualread::http

@@ -99,8 +99,10 @@ std::vector<RoutePolicy> buildTable() {
       only("GET", "/api/portal/documents", {DOC, WOM}),
       only("GET", "/api/portal/letters/{letter}/pdf", {DOC, WOM}),
       only("GET", "/api/portal/images/{instance}", {DOC, WOM}),
+      only("GET", "/api/portal/images/{instance}/reduced", {DOC, WOM}),
       pub("GET", "/share/{token}"),
       pub("GET", "/share/{token}/instances/{instance}"),
+      pub("GET", "/share/{token}/instances/{instance}/reduced"),
       // Results after reading (results_api.cpp, follow_up_api.cpp).
       only("POST", "/api/exams/{study}/result-sent", {ADM, COO, SEC}),
       only("POST", "/api/exams/{study}/close", {ADM, COO, SEC}),

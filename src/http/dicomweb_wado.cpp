@@ -10,9 +10,9 @@
 
 #include "dicom/dicom_json.h"
 #include "dicom/frame_reader.h"
-#include "dicom/reduced_frame.h"
 #include "http/handler_util.h"
 #include "http/http_util.h"
+#include "http/reduced_frame_response.h"
 #include "http/routes.h"
 
 namespace dualread::http {
@@ -277,24 +277,6 @@ void retrieveFrames(HubServices& services, HttpRequest& req, ResponseWriter& w) 
   w.finish();
 }
 
-// "W,H": the viewport (in screen pixels) a reduced frame is for, as PS3.18's rendered resources
-// take it; each between 1 and 16384.
-std::pair<uint32_t, uint32_t> parseViewport(const HttpRequest& req) {
-  requireKnownParams(req, {"viewport"});
-  std::string text;
-  for (const auto& [k, v] : req.query)
-    if (k == "viewport") text = v;
-  const size_t comma = text.find(',');
-  const auto w = parseNonNegative(trim(text.substr(0, comma)));
-  const auto h =
-      comma == std::string::npos ? std::nullopt : parseNonNegative(trim(text.substr(comma + 1)));
-  if (!w || !h || *w < 1 || *h < 1 || *w > 16384 || *h > 16384)
-    throw HttpError(400,
-                    "a reduced frame needs the viewport it is for, in screen pixels: "
-                    "?viewport=width,height (each 1 to 16384), e.g. ?viewport=700,480");
-  return {static_cast<uint32_t>(*w), static_cast<uint32_t>(*h)};
-}
-
 // dualread extension: one grayscale frame averaged down to the resolution of the viewport it is
 // shown in (dicom/reduced_frame.h), as little-endian samples; the geometry in headers. The
 // reading console shows it first and the full frame when it has come.
@@ -302,34 +284,12 @@ void retrieveReducedFrame(HubServices& services, HttpRequest& req, ResponseWrite
   const auto frames = parseFrameList(req.param("frame"));
   if (frames.size() != 1)
     throw HttpError(400, "a reduced rendition is of one frame: frames/1/reduced, not a list");
-  const auto [vw, vh] = parseViewport(req);
+  const auto viewport = parseViewport(req);
   auto rows = resolveInstances(services, req, true, true);
-  const fs::path path = blobPath(services, rows.front());
-  ReducedFrame r;
-  try {
-    r = reduceFrame(path, frames.front(), vw, vh);
-  } catch (const ReduceError& e) {
-    switch (e.kind()) {
-      case ReduceError::Kind::kNoPixelData:
-      case ReduceError::Kind::kNoSuchFrame:
-        throw HttpError(404, "instance " + rows.front().sop_uid + ": " + e.what());
-      case ReduceError::Kind::kUnsupported:
-        throw HttpError(406, "instance " + rows.front().sop_uid + ": " + e.what());
-      case ReduceError::Kind::kUnreadable:
-        spdlog::error("Instance {}: its stored file cannot give a reduced frame: {}",
-                      rows.front().sop_uid, e.what());
-        throw HttpError(500, std::string("the stored file cannot be read: ") + e.what());
-    }
-    throw;
-  }
+  const ReducedFrame r = reduceForViewport(blobPath(services, rows.front()), rows.front().sop_uid,
+                                           frames.front(), viewport);
   auditRetrieve(services, req, "retrieve-reduced-frame", rows, true, true);
-  w.send(200,
-         {{"Content-Type", "application/octet-stream"},
-          {"X-Dualread-Rows", std::to_string(r.rows)},
-          {"X-Dualread-Columns", std::to_string(r.columns)},
-          {"X-Dualread-Factor", std::to_string(r.factor)},
-          {"X-Dualread-Bits-Allocated", std::to_string(r.bits_allocated)}},
-         std::string(r.pixels.begin(), r.pixels.end()));
+  sendReducedFrame(w, r);
 }
 
 void retrieveBulkData(HubServices& services, HttpRequest& req, ResponseWriter& w) {

@@ -11,6 +11,7 @@
 
 #include "http/handler_util.h"
 #include "http/http_util.h"
+#include "http/reduced_frame_response.h"
 #include "http/routes.h"
 #include "services/letter_service.h"
 #include "services/portal_service.h"
@@ -106,6 +107,23 @@ void addPortalRoutes(Router& router, HubServices& services) {
                sendDataFile(w, s.blobs.pathOf(i.instance.blob_key), "application/dicom",
                             "the file of image " + sop,
                             {{"Content-Disposition", "attachment; filename=\"" + sop + ".dcm\""}});
+             });
+
+  router.add("GET", "/api/portal/images/{instance}/reduced",
+             "one image of the caller's exams at the resolution of her screen (a phone)",
+             [&s, portal](HttpRequest& req, ResponseWriter& w) {
+               const auto viewport = parseViewport(req);
+               const std::string sop = uidParam(req, "instance", "SOP Instance UID");
+               const PortalImage i = portal->image(principalOf(req), sop);
+               if (i.access == PortalAccess::kUnknown)
+                 throw HttpError(404, "no image " + sop + " is stored in this hub");
+               if (i.access != PortalAccess::kOk)
+                 refuse(s, req, "instance", sop, i.woman_id, "this image is not of your exams");
+               const ReducedFrame r =
+                   reduceForViewport(s.blobs.pathOf(i.instance.blob_key), sop, 1, viewport);
+               auditRead(s, req, "portal.image-reduced", "instance", sop, i.woman_id,
+                         {{"study", i.instance.study_uid}});
+               sendReducedFrame(w, r);
              });
 }
 

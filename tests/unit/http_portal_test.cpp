@@ -190,6 +190,52 @@ TEST_F(HttpPortalTest, DoctorSeesTheWomenWhoNamedHerAndTheLettersToHer) {
   EXPECT_EQ(read[0].woman_id, woman_a_);
 }
 
+TEST_F(HttpPortalTest, ImagesAtScreenResolutionForTheirOwnersAndShareLinksOnly) {
+  const Caller woman = loginAs("woman");
+  const std::string reduced = "/reduced?viewport=10,10";
+  // 32 x 24 in a 10 x 10 viewport: k = 3, 11 x 8 samples of 16 bits.
+  auto r = httpGet(port_, "/api/portal/images/" + kImageA + reduced, woman.headers);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/octet-stream");
+  EXPECT_EQ(r.header("x-dualread-rows"), "11");
+  EXPECT_EQ(r.header("x-dualread-columns"), "8");
+  EXPECT_EQ(r.header("x-dualread-factor"), "3");
+  EXPECT_EQ(r.header("x-dualread-signed"), "0");
+  EXPECT_EQ(r.header("x-dualread-photometric"), "MONOCHROME2");
+  EXPECT_EQ(r.header("x-dualread-rescale"), "1,0");
+  EXPECT_EQ(r.body.size(), 11u * 8u * 2u);
+  ASSERT_EQ(auditOf("portal.image-reduced").size(), 1u);
+  EXPECT_EQ(auditOf("portal.image-reduced")[0].woman_id, woman_a_);
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/" + kImageB + reduced, woman.headers).status, 403);
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/1.2.3.999" + reduced, woman.headers).status, 404);
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/" + kImageA + "/reduced", woman.headers).status,
+            400);
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/" + kImageA + reduced).status, 401);
+  const Caller doc = loginAs("doc");
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/" + kImageA + reduced, doc.headers).status, 200);
+  EXPECT_EQ(httpGet(port_, "/api/portal/images/" + kImageB + reduced, doc.headers).status, 403);
+
+  // A share link: its exam's images, nothing else; a malformed request costs no use.
+  HeaderList post = woman.headers;
+  post.emplace_back("Content-Type", "application/json");
+  r = httpRequest(port_, "POST", "/api/exams/" + kStudyA + "/share-links", post, "{}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json link = json::parse(r.body);
+  const std::string url = link["url"].get<std::string>();
+  const std::string id = link["id"].get<std::string>();
+  r = httpGet(port_, url + "/instances/" + kImageA + reduced);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-dualread-factor"), "3");
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(access_->shareLink(id)->uses, 1);
+  ASSERT_EQ(auditOf("share.retrieve-reduced").size(), 1u);
+  EXPECT_EQ(auditOf("share.retrieve-reduced")[0].woman_id, woman_a_);
+  EXPECT_EQ(httpGet(port_, url + "/instances/" + kImageB + reduced).status, 404);
+  EXPECT_EQ(httpGet(port_, url + "/instances/" + kImageA + "/reduced?viewport=0,0").status, 400);
+  EXPECT_EQ(access_->shareLink(id)->uses, 2);  // the refused image, not the malformed request
+  EXPECT_EQ(httpGet(port_, "/share/no-such-token/instances/" + kImageA + reduced).status, 404);
+}
+
 TEST_F(HttpPortalTest, ShareLinkOpenedByABrowserGetsThePageWithoutAUse) {
   const Caller woman = loginAs("woman");
   auto r = httpRequest(
