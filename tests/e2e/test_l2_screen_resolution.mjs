@@ -5,7 +5,8 @@
 // zooms another; when the full frames are let through every view is replaced at full
 // resolution and keeps what the reader did. Then the failure paths: a hub that has no reduced
 // frame (406) shows the full frames directly; a full frame that cannot come leaves the view
-// at screen resolution with a warning not to zoom.
+// at screen resolution with a warning not to zoom. Last, a mammogram shared by link opened on a
+// phone: its reduced frame first, the whole file on demand.
 import path from 'node:path';
 import { run, tmpDir, startHub, synth, storescu, signLatestExams, api, launchBrowser, watch, screenshot, edgeBrightness, check, log, SOURCE_DIR } from './lib.mjs';
 
@@ -131,6 +132,50 @@ run(async () => {
     check(await page.locator('.viewer [data-cell="cur-LCC"] .vp-resolution.failed').isVisible(), 'the warning is shown');
     check((await page.textContent('.viewer [data-cell="cur-LCC"] .vp-resolution.failed')).includes('ne pas agrandir'), 'the warning tells the reader not to zoom');
     await screenshot(page, 'l2-console-full-resolution-failed');
+    await context.close();
+  }
+  // 4. A full-size mammogram shared by link, on a phone: the screen's resolution first (a few
+  // hundred kilobytes), the whole file on demand.
+  {
+    const wf = await api(hub.base, 'GET', `/api/exams/${examIds[0]}/workflow`);
+    const link = await api(hub.base, 'POST', `/api/exams/${examIds[0]}/share-links`, { valid_hours: 1 });
+    check(link.url && wf, `share link ${link.url}`);
+    const context = await launchBrowser({ phone: true });
+    const page = await context.newPage();
+    const problems = [];
+    watch(page, problems);
+    const bytes = { reduced: 0, file: 0 };
+    page.on('response', (r) => {
+      const n = Number(r.headers()['content-length'] ?? 0);
+      if (/\/reduced\?viewport=/.test(r.url())) bytes.reduced += n;
+      else if (/\/instances\/[0-9.]+$/.test(r.url())) bytes.file += n;
+    });
+    await page.goto(`${hub.base}${link.url}`);
+    await page.click('a.image-link[data-view="LCC"]');
+    await page.waitForSelector('.single-viewer .vp-element[data-rendered]', { timeout: 60000 });
+    const factor = Number(await page.getAttribute('.single-viewer .vp-element', 'data-factor'));
+    check(factor >= 2, `shown at the phone's resolution (factor ${factor})`);
+    check(bytes.reduced > 0 && bytes.reduced < 3 * 1024 * 1024 && bytes.file === 0, `only the reduced frame came: ${JSON.stringify(bytes)}`);
+    const singleMean = () =>
+      page.evaluate(() => {
+        const c = document.querySelector('.single-viewer canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 16) sum += d[i];
+        return sum / (d.length / 16);
+      });
+    const screenMean = await singleMean();
+    check(screenMean > 5, `the image at screen resolution is not blank (mean ${screenMean.toFixed(1)})`);
+    check(await page.getByRole('button', { name: 'Pleine résolution' }).isVisible(), 'the full-resolution button is offered');
+    await screenshot(page, 'portal-share-image-screen-resolution');
+    await page.getByRole('button', { name: 'Pleine résolution' }).click();
+    await page.waitForFunction(() => document.querySelector('.image-page .hint[aria-live]')?.textContent === 'Image affichée en pleine résolution.', null, { timeout: 60000 });
+    check((await page.getAttribute('.single-viewer .vp-element', 'data-factor')) === '1', 'now at full resolution');
+    check(bytes.file > 10 * 1024 * 1024, `then the whole file (${bytes.file} bytes)`);
+    const fullMean = await singleMean();
+    check(Math.abs(fullMean - screenMean) < 5, `the same picture at full resolution (mean ${screenMean.toFixed(1)} then ${fullMean.toFixed(1)})`);
+    check(!(await page.getByRole('button', { name: 'Pleine résolution' }).isVisible()), 'the button is gone');
+    check(problems.length === 0, `no console or page error: ${problems.join('; ')}`);
     await context.close();
   }
   log(`screen resolution first, then full: ${examIds.length} exams`);

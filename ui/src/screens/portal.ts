@@ -306,6 +306,28 @@ export function imagePage(main: HTMLElement, back: { href: string; text: string 
     },
     'Télécharger l’image (PNG)',
   );
+  // Shown at the screen's resolution first (light on a phone); the whole image on demand.
+  const fullBtn = h(
+    'button',
+    {
+      type: 'button',
+      hidden: true,
+      onclick: async () => {
+        if (!viewer) return;
+        fullBtn.setAttribute('disabled', '');
+        status.textContent = 'Chargement de l’image en pleine résolution…';
+        try {
+          await viewer.fullResolution();
+          fullBtn.hidden = true;
+          status.textContent = 'Image affichée en pleine résolution.';
+        } catch (e) {
+          fullBtn.removeAttribute('disabled');
+          replace(status, h('span.error', { role: 'alert' }, (e as Error).message));
+        }
+      },
+    },
+    'Pleine résolution',
+  );
   const safeUrl = /^\/(api\/portal\/images|share\/[^/]+\/instances)\/[0-9.]+$/.test(url) ? url : '';
   const controls = h(
     'div.viewer-controls',
@@ -314,6 +336,7 @@ export function imagePage(main: HTMLElement, back: { href: string; text: string 
     h('button', { type: 'button', onclick: act((v) => v.zoom(1.25)), 'aria-keyshortcuts': '+', 'aria-label': 'Agrandir' }, 'Agrandir +'),
     h('button', { type: 'button', onclick: act((v) => v.zoom(0.8)), 'aria-keyshortcuts': '-', 'aria-label': 'Réduire' }, 'Réduire −'),
     h('button', { type: 'button', onclick: act((v) => v.toggleInvert()), 'aria-keyshortcuts': 'I' }, 'Inverser'),
+    fullBtn,
     pngBtn,
     safeUrl ? h('a.button', { href: safeUrl, download: `${base}.dcm` }, 'Fichier DICOM d’origine') : null,
   );
@@ -349,7 +372,8 @@ export function imagePage(main: HTMLElement, back: { href: string; text: string 
         if (gone) return v.destroy();
         viewer = v;
         pngBtn.disabled = false;
-        status.textContent = 'Image affichée.';
+        fullBtn.hidden = v.factor === 1;
+        status.textContent = v.factor === 1 ? 'Image affichée en pleine résolution.' : 'Image affichée à la résolution de votre écran : « Pleine résolution » pour les détails.';
       })
       .catch((e) => replace(status, h('span.error', { role: 'alert' }, (e as Error).message)));
   }

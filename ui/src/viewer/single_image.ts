@@ -1,16 +1,25 @@
 // One image on its own, for the portal (a woman's or a doctor's view of an exam) and the share
-// link page: the whole DICOM file fetched from a URL the hub scopes to the caller
-// (/api/portal/images/{sop}, /share/{token}/instances/{sop}) and shown with Cornerstone3D's
-// "wadouri" loader, fit to the screen, with zoom, pan (drag), invert and a PNG export rendered
+// link page, from a URL the hub scopes to the caller (/api/portal/images/{sop},
+// /share/{token}/instances/{sop}). Shown first from the hub's reduced frame at the screen's
+// resolution (`<url>/reduced?viewport=W,H`: a few hundred kilobytes where the DICOM file of a
+// mammogram is 20-30 MB, which matters on a phone); fullResolution() then loads the whole DICOM
+// file with Cornerstone3D's "wadouri" loader (also used directly when there is no reduced
+// frame, e.g. a colour image). Fit, zoom, pan (drag), invert and a PNG export of what is shown
 // at the image's own size. One viewport; destroy() gives it back to the rendering engine.
 
-import { cache, metaData, utilities } from '@cornerstonejs/core';
+import { cache, imageLoader, metaData, utilities } from '@cornerstonejs/core';
+import { wadors } from '@cornerstonejs/dicom-image-loader';
 import { h, replace } from '../dom';
 import { attachToolGroup, detachToolGroup, initCornerstone, setPrimaryTool, IMAGE_RENDERED, STACK, type StackViewport } from './cornerstone';
+import { provide } from './frame_fetch';
 
 const VIEWPORT_ID = 'single-image';
 
 export interface SingleImage {
+  // Stored pixels per shown pixel in each direction: 1 at full resolution.
+  readonly factor: number;
+  // Replaces a screen-resolution image by the whole file (zoom, window and inversion kept).
+  fullResolution(): Promise<void>;
   fit(): void;
   zoom(factor: number): void;
   toggleInvert(): void;
@@ -19,11 +28,65 @@ export interface SingleImage {
   destroy(): void;
 }
 
+interface Reduced {
+  imageId: string;
+  factor: number;
+}
+
+function numbers(res: Response, name: string): number[] {
+  return (res.headers.get(name) ?? '').split(',').map(Number);
+}
+
+// The hub's reduced frame of `url` for a viewport of width x height screen pixels, decoded into
+// the cache by the DICOM image loader like any frame (so the photometric interpretation, the
+// modality LUT and the window apply as for the file): its DICOM metadata is made from the
+// answer's headers. Null when the hub has none for this image (then the whole file is shown).
+async function loadReducedImage(url: string, width: number, height: number): Promise<Reduced | null> {
+  const res = await fetch(`${url}/reduced?viewport=${Math.max(1, Math.round(width))},${Math.max(1, Math.round(height))}`, { credentials: 'same-origin' });
+  if (!res.ok) return null;
+  const [rows] = numbers(res, 'X-Dualread-Rows');
+  const [columns] = numbers(res, 'X-Dualread-Columns');
+  const [factor] = numbers(res, 'X-Dualread-Factor');
+  const [bits] = numbers(res, 'X-Dualread-Bits-Allocated');
+  const [slope = 1, intercept = 0] = numbers(res, 'X-Dualread-Rescale');
+  const body = await res.arrayBuffer();
+  if (!(rows > 0 && columns > 0 && factor > 0) || (bits !== 8 && bits !== 16) || body.byteLength !== (rows * columns * bits) / 8) return null;
+  const ds: Record<string, { vr: string; Value: unknown[] }> = {
+    '00080060': { vr: 'CS', Value: ['MG'] },
+    '00280002': { vr: 'US', Value: [1] },
+    '00280004': { vr: 'CS', Value: [res.headers.get('X-Dualread-Photometric') === 'MONOCHROME1' ? 'MONOCHROME1' : 'MONOCHROME2'] },
+    '00280010': { vr: 'US', Value: [rows] },
+    '00280011': { vr: 'US', Value: [columns] },
+    '00280030': { vr: 'DS', Value: [factor, factor] },
+    '00280100': { vr: 'US', Value: [bits] },
+    '00280101': { vr: 'US', Value: [bits] },
+    '00280102': { vr: 'US', Value: [bits - 1] },
+    '00280103': { vr: 'US', Value: [res.headers.get('X-Dualread-Signed') === '1' ? 1 : 0] },
+    '00281052': { vr: 'DS', Value: [intercept] },
+    '00281053': { vr: 'DS', Value: [slope || 1] },
+  };
+  if (res.headers.has('X-Dualread-Window')) {
+    const [center, windowWidth] = numbers(res, 'X-Dualread-Window');
+    ds['00281050'] = { vr: 'DS', Value: [center] };
+    ds['00281051'] = { vr: 'DS', Value: [windowWidth] };
+  }
+  const imageId = `wadors:${new URL(url, location.origin).href}/reduced`;
+  wadors.metaDataManager.add(imageId, ds as never);
+  provide(imageId, { pixelData: new Uint8Array(body), transferSyntaxUid: '1.2.840.10008.1.2.1' });
+  await imageLoader.loadAndCacheImage(imageId);
+  return { imageId, factor };
+}
+
+function forget(imageId: string): void {
+  if (cache.getImageLoadObject(imageId)) cache.removeImageLoadObject(imageId, { force: true });
+  if (imageId.startsWith('wadors:')) wadors.metaDataManager.remove(imageId);
+}
+
 // Shows the image at `url` (same origin) in `element` (which must have a size). Rejects with a
 // French sentence when it cannot be loaded (refused, missing, not an image).
 export async function showSingleImage(element: HTMLElement, url: string): Promise<SingleImage> {
   const engine = await initCornerstone();
-  const imageId = `wadouri:${new URL(url, location.origin).href}`;
+  const fullId = `wadouri:${new URL(url, location.origin).href}`;
   const el = h('div.vp-element', { 'data-viewport': VIEWPORT_ID }) as HTMLDivElement;
   el.addEventListener('contextmenu', (e) => e.preventDefault());
   replace(element, el);
@@ -32,6 +95,7 @@ export async function showSingleImage(element: HTMLElement, url: string): Promis
   // Dragging moves the image (a finger on a phone): nobody here needs to change the window.
   setPrimaryTool('pan');
   const vp = engine.getViewport(VIEWPORT_ID) as StackViewport;
+  const ids = new Set<string>();
   const destroy = () => {
     detachToolGroup(VIEWPORT_ID);
     try {
@@ -39,33 +103,77 @@ export async function showSingleImage(element: HTMLElement, url: string): Promis
     } catch {
       /* already gone */
     }
-    cache.removeImageLoadObject(imageId, { force: true });
+    for (const id of ids) forget(id);
     setPrimaryTool('wl');
   };
-  try {
+  const failed = () => new Error("Cette image n'a pas pu être chargée (elle n'est peut-être plus disponible).");
+  // Draws `imageId` with its window (and the camera of `keep`, resolution-independent, when given).
+  // `invert` undefined: the image's own (MONOCHROME1 shows inverted).
+  const draw = async (imageId: string, voi: { lower: number; upper: number } | null, invert: boolean | undefined, keep?: ReturnType<StackViewport['getViewPresentation']>) => {
+    ids.add(imageId);
+    const rendered = new Promise<void>((resolve) => el.addEventListener(IMAGE_RENDERED, () => resolve(), { once: true }));
     await vp.setStack([imageId]);
-  } catch {
-    destroy();
-    throw new Error("Cette image n'a pas pu être chargée (elle n'est peut-être plus disponible).");
-  }
+    vp.setProperties({ ...(invert === undefined ? {} : { invert }), ...(voi ? { voiRange: voi } : {}) });
+    vp.setDisplayArea({ type: 'FIT', storeAsInitialCamera: true });
+    if (keep) vp.setViewPresentation(keep);
+    vp.render();
+    await rendered;
+    el.dataset.rendered = imageId;
+  };
   // The image's own first window (0028,1050/1051: "NORMAL" on mammograms), as the reading
   // console shows it; the loader's default would be the full pixel range.
-  const voi = metaData.get('voiLutModule', imageId) as { windowCenter?: number | number[]; windowWidth?: number | number[] } | undefined;
-  const first = (v: number | number[] | undefined) => Number(Array.isArray(v) ? v[0] : v);
-  const center = first(voi?.windowCenter);
-  const width = first(voi?.windowWidth);
-  // Rendered with the window and the fit below (not the loader's first frame).
-  const rendered = new Promise<void>((resolve) => el.addEventListener(IMAGE_RENDERED, () => resolve(), { once: true }));
-  if (Number.isFinite(center) && width > 0) vp.setProperties({ voiRange: utilities.windowLevel.toLowHighRange(width, center) });
-  vp.setDisplayArea({ type: 'FIT', storeAsInitialCamera: true });
-  vp.render();
-  await rendered;
-  el.dataset.rendered = imageId;
+  const windowOf = (imageId: string) => {
+    const v = metaData.get('voiLutModule', imageId) as { windowCenter?: number | number[]; windowWidth?: number | number[] } | undefined;
+    const first = (x: number | number[] | undefined) => Number(Array.isArray(x) ? x[0] : x);
+    const center = first(v?.windowCenter);
+    const width = first(v?.windowWidth);
+    return Number.isFinite(center) && width > 0 ? utilities.windowLevel.toLowHighRange(width, center) : null;
+  };
+  let factor = 1;
+  let reduced: Reduced | null = null;
+  try {
+    const dpr = window.devicePixelRatio || 1;
+    reduced = await loadReducedImage(url, el.clientWidth * dpr, el.clientHeight * dpr).catch(() => null);
+    if (reduced) {
+      factor = reduced.factor;
+      await draw(reduced.imageId, windowOf(reduced.imageId), undefined);
+    } else {
+      await imageLoader.loadAndCacheImage(fullId); // the file and its metadata
+      await draw(fullId, windowOf(fullId), undefined);
+    }
+  } catch {
+    destroy();
+    throw failed();
+  }
+  el.dataset.factor = String(factor);
   const onResize = () => {
     engine.resize(true, false);
   };
   window.addEventListener('resize', onResize);
   return {
+    get factor() {
+      return factor;
+    },
+    async fullResolution() {
+      if (factor === 1) return;
+      const keep = vp.getViewPresentation({ zoom: true, pan: true });
+      const { invert, voiRange } = vp.getProperties();
+      const shownId = reduced?.imageId;
+      try {
+        await imageLoader.loadAndCacheImage(fullId);
+      } catch {
+        throw failed();
+      }
+      // The reader's window and inversion (both images' values are after the modality LUT).
+      const voi = voiRange ?? windowOf(fullId);
+      await draw(fullId, voi, invert, keep);
+      factor = 1;
+      el.dataset.factor = '1';
+      if (shownId) {
+        forget(shownId);
+        ids.delete(shownId);
+      }
+    },
     fit() {
       vp.resetCamera({ resetZoom: true, resetPan: true });
       vp.setDisplayArea({ type: 'FIT', storeAsInitialCamera: true });
