@@ -45,6 +45,18 @@ std::string letterParam(const HttpRequest& req) {
   throw HttpError(403, why);
 }
 
+// Image `sop` if it is of the caller's exams (a woman hers, a doctor her patients'): 404 when
+// unknown, 403 (recorded) otherwise.
+PortalImage callersImage(HubServices& s, PortalService& portal, const HttpRequest& req,
+                         const std::string& sop) {
+  PortalImage i = portal.image(principalOf(req), sop);
+  if (i.access == PortalAccess::kUnknown)
+    throw HttpError(404, "no image " + sop + " is stored in this hub");
+  if (i.access != PortalAccess::kOk)
+    refuse(s, req, "instance", sop, i.woman_id, "this image is not of your exams");
+  return i;
+}
+
 }  // namespace
 
 void addPortalRoutes(Router& router, HubServices& services) {
@@ -97,11 +109,7 @@ void addPortalRoutes(Router& router, HubServices& services) {
                if (!acceptsAny(req.header("accept"), {"application/dicom"}))
                  throw HttpError(406, "this resource is only available as application/dicom");
                const std::string sop = uidParam(req, "instance", "SOP Instance UID");
-               const PortalImage i = portal->image(principalOf(req), sop);
-               if (i.access == PortalAccess::kUnknown)
-                 throw HttpError(404, "no image " + sop + " is stored in this hub");
-               if (i.access != PortalAccess::kOk)
-                 refuse(s, req, "instance", sop, i.woman_id, "this image is not of your exams");
+               const PortalImage i = callersImage(s, *portal, req, sop);
                auditRead(s, req, "portal.image", "instance", sop, i.woman_id,
                          {{"study", i.instance.study_uid}});
                sendDataFile(w, s.blobs.pathOf(i.instance.blob_key), "application/dicom",
@@ -114,11 +122,7 @@ void addPortalRoutes(Router& router, HubServices& services) {
              [&s, portal](HttpRequest& req, ResponseWriter& w) {
                const auto viewport = parseViewport(req);
                const std::string sop = uidParam(req, "instance", "SOP Instance UID");
-               const PortalImage i = portal->image(principalOf(req), sop);
-               if (i.access == PortalAccess::kUnknown)
-                 throw HttpError(404, "no image " + sop + " is stored in this hub");
-               if (i.access != PortalAccess::kOk)
-                 refuse(s, req, "instance", sop, i.woman_id, "this image is not of your exams");
+               const PortalImage i = callersImage(s, *portal, req, sop);
                const ReducedFrame r =
                    reduceForViewport(s.blobs.pathOf(i.instance.blob_key), sop, 1, viewport);
                auditRead(s, req, "portal.image-reduced", "instance", sop, i.woman_id,

@@ -5,7 +5,7 @@
 // zooms another; when the full frames are let through every view is replaced at full
 // resolution and keeps what the reader did. Then the failure paths: a hub that has no reduced
 // frame (406) shows the full frames directly; a full frame that cannot come leaves the view
-// at screen resolution with a warning not to zoom. Last, a mammogram shared by link opened on a
+// at screen resolution with a warning not to zoom, and the reader cannot sign it. Last, a mammogram shared by link opened on a
 // phone: its reduced frame first, the whole file on demand.
 import path from 'node:path';
 import { run, tmpDir, startHub, synth, storescu, signLatestExams, api, launchBrowser, watch, screenshot, edgeBrightness, check, log, SOURCE_DIR } from './lib.mjs';
@@ -132,6 +132,15 @@ run(async () => {
     check(await page.locator('.viewer [data-cell="cur-LCC"] .vp-resolution.failed').isVisible(), 'the warning is shown');
     check((await page.textContent('.viewer [data-cell="cur-LCC"] .vp-resolution.failed')).includes('ne pas agrandir'), 'the warning tells the reader not to zoom');
     await screenshot(page, 'l2-console-full-resolution-failed');
+    // No verdict on images not seen at full resolution: the exam stays, the reader is told.
+    const exam = await page.getAttribute('.console', 'data-exam');
+    await page.keyboard.press('n');
+    await page.waitForSelector('#toast.show.error', { timeout: 5000 });
+    check((await page.textContent('#toast')).includes('pleine résolution'), 'the reader is told why she cannot sign');
+    await page.waitForTimeout(500);
+    check((await page.getAttribute('.console', 'data-exam')) === exam, 'the exam stays on screen');
+    const wf = await api(hub.base, 'GET', `/api/exams/${exam}/workflow`);
+    check(!['negative_result', 'result_sent'].includes(wf.state), `nothing signed (${wf.state})`);
     await context.close();
   }
   // 4. A full-size mammogram shared by link, on a phone: the screen's resolution first (a few

@@ -490,8 +490,15 @@ export class ReadingConsole {
 
   private async sign(): Promise<void> {
     if (this.busy || !this.exam) return;
+    // Never a verdict on an image that could not be seen at full resolution.
+    if (this.viewerEl.querySelector('.vp-cell[data-resolution="failed"]')) {
+      toast('Une image n’a pas pu être chargée en pleine résolution : rechargez la page avant de signer.', 'error');
+      return;
+    }
     this.busy = true;
     const t0 = performance.now();
+    // A verdict given while views are still at screen resolution waits for their full frames.
+    await this.hanging.whenFullResolution();
     try {
       const r = await post<{ session: ReadingSession }>(`/api/sessions/${enc(this.sessionId)}/readings`, this.reading());
       this.session = { ...this.session, ...r.session, exams: r.session.exams ?? this.session.exams };
