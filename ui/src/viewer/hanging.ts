@@ -24,6 +24,7 @@ import {
   type StackViewport,
 } from './cornerstone';
 import { evictIfReleased, type HungImage, type StandardView } from './exam_images';
+import { flipsFor } from './orientation';
 import { loadImage } from './frame_fetch';
 import { dropReduced, fullLoaded, loadReduced } from './reduced_fetch';
 import type { RenderingEngine } from '@cornerstonejs/core';
@@ -33,25 +34,6 @@ export interface Cell {
   id: string; // viewport id
   image: HungImage | null;
   caption: string;
-}
-
-// Horizontal and vertical flips that put `img` in the hanging orientation.
-export function flipsFor(img: HungImage): { flipHorizontal: boolean; flipVertical: boolean } {
-  const [row, col] = img.orientation.map((s) => s.toUpperCase());
-  let flipHorizontal = false;
-  let flipVertical = false;
-  if (img.laterality === 'R' || img.laterality === 'L') {
-    const chestWallSide = img.laterality === 'R' ? 'P' : 'A'; // right breast: chest wall on the right
-    const nippleSide = img.laterality === 'R' ? 'A' : 'P';
-    if (row.includes(nippleSide) && !row.includes(chestWallSide)) flipHorizontal = true;
-    if (img.projection === 'CC') {
-      // Lateral side at the top: going down points medially.
-      if (col.includes(img.laterality) && !col.includes(img.laterality === 'R' ? 'L' : 'R')) flipVertical = true;
-    } else if (img.projection === 'MLO' || img.projection === 'ML' || img.projection === 'LM') {
-      if (col.includes('H') && !col.includes('F')) flipVertical = true;
-    }
-  }
-  return { flipHorizontal, flipVertical };
 }
 
 // The next exam's 2x2, rendered out of sight.
