@@ -1,6 +1,7 @@
 // Imaging-centre (CIM) screens, tablet first: the centre's exams with their state and what is
 // missing, the L1 reading form with inline validation and signature, the CTI worklist.
 
+import { examProblemText, fieldErrorText } from '../field_errors';
 import { h, replace, formatDate, toast, type Child } from '../dom';
 import { get, put, post, enc, ApiError, type FieldError } from '../api';
 import { ARCHIVE_STATUS, BIRADS, CONCLUSIONS, DENSITIES, EXAM_STATES, FINDING_TYPES, MANAGEMENT, MENOPAUSE, QUADRANTS, SYMPTOMS, label } from '../i18n';
@@ -44,7 +45,7 @@ export function examList(main: HTMLElement, user: User): void {
                       h('td', null, formatDate(e.study_date)),
                       h('td', null, label(ARCHIVE_STATUS, e.status)),
                       h('td', null, wf ? label(EXAM_STATES, wf.state) : 'Reçu'),
-                      h('td', null, [...(e.missing ?? []).map((m) => `${m} manquante`), ...(wf?.missing ?? [])].join(' ; ') || '—'),
+                      h('td', null, [...(e.missing ?? []).map((m) => `${m} manquante`), ...(wf?.missing ?? []).map(examProblemText)].join(' ; ') || '—'),
                       h('td', null, h('a.button', { href: `/cim/fiche?etude=${enc(e.study_uid)}`, 'data-link': true }, wf?.l1_signature ? 'Voir la fiche' : 'Fiche L1')),
                     );
                   }),
@@ -153,7 +154,7 @@ class L1Editor {
 
   private err(path: string): Child {
     const mine = this.errors.map((e) => ({ ...e, field: e.field.replace(/\[(\d+)\]/g, '.$1') })).filter((e) => e.field === path || e.field.startsWith(path + '.') || e.field.startsWith(path + '['));
-    return mine.length ? h('span.field-error', { id: `err-${path}`, role: 'alert' }, mine.map((e) => e.message).join(' ')) : null;
+    return mine.length ? h('span.field-error', { id: `err-${path}`, role: 'alert', title: mine.map((e) => e.message).join(' ') }, mine.map((e) => fieldErrorText(e.message)).join(' ')) : null;
   }
 
   private text(path: string, lab: string, attrs: Record<string, unknown> = {}): Child {
@@ -238,7 +239,7 @@ class L1Editor {
     const signerRpps = h('input#signer-rpps', { value: f.identification.l1_radiologist?.rpps ?? '', inputmode: 'numeric', pattern: '[0-9]{11}' });
     replace(
       this.root,
-      this.wf ? h('p.meta', null, `État : ${label(EXAM_STATES, this.wf.state)}`, this.wf.missing.length ? ` — manque : ${this.wf.missing.join(' ; ')}` : '') : null,
+      this.wf ? h('p.meta', null, `État : ${label(EXAM_STATES, this.wf.state)}`, this.wf.missing.length ? ` — manque : ${this.wf.missing.map(examProblemText).join(' ; ')}` : '') : null,
       ro ? h('p.callout', null, 'Fiche signée. Toute modification annule la signature.') : null,
       h(
         'form.l1-form',

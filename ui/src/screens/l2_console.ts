@@ -8,6 +8,7 @@
 // tool (window, pan, zoom, magnifier) · A current vs prior · [ ] older / newer prior ·
 // E extra views and ultrasound · Esc back to 2x2 · R reset display · ? help.
 
+import { fieldErrorText } from '../field_errors';
 import { h, replace, toast, formatDate, type Child } from '../dom';
 import { get, post, enc, ApiError } from '../api';
 import { BIRADS, CTI_REASONS, DENSITIES, DEPTHS, FINDING_TYPES, QUADRANTS, SIDES, label } from '../i18n';
@@ -507,7 +508,7 @@ export class ReadingConsole {
     } catch (e) {
       this.busy = false;
       if (e instanceof ApiError && e.errors.length) {
-        replace(this.errorsEl, h('p', null, e.message), h('ul', null, e.errors.map((x) => h('li', null, `${x.field} : ${x.message}`))));
+        replace(this.errorsEl, h('p', null, 'La lecture n’a pas été enregistrée :'), h('ul', null, e.errors.map((x) => h('li', { title: `${x.field} : ${x.message}` }, fieldErrorText(x.message)))));
       } else {
         this.fail(e);
       }

@@ -1,6 +1,7 @@
 // Secretariat screens: arrivals per CIM and per day with what is missing, one exam's file,
 // planning of L2 sessions, tracking of CTI retakes, quarantine.
 
+import { examProblemText } from '../field_errors';
 import { h, replace, formatDate, toast } from '../dom';
 import { get, post, enc, ApiError } from '../api';
 import { ARCHIVE_STATUS, EXAM_STATES, CTI_REASONS, LETTER_KINDS_STAFF, label } from '../i18n';
@@ -92,7 +93,7 @@ export function arrivals(main: HTMLElement): void {
                             null,
                             h('a', { href: `/secretariat/examen?etude=${enc(e.study_uid)}`, 'data-link': true }, `${e.patient?.name ?? 'Patiente'} — ${formatDate(e.study_date)}`),
                             ' : ',
-                            [...(e.missing ?? []).map((m) => `${m} manquante`), ...(e.problems ?? [])].join(' ; ') || label(ARCHIVE_STATUS, e.status),
+                            [...(e.missing ?? []).map((m) => `${m} manquante`), ...(e.problems ?? []).map(examProblemText)].join(' ; ') || label(ARCHIVE_STATUS, e.status),
                           ),
                         ),
                       )
@@ -148,9 +149,9 @@ export function examDetail(main: HTMLElement, uid: string): void {
           h('dt', null, 'État'),
           h('dd', null, wf ? label(EXAM_STATES, wf.state) : 'pas encore dans le circuit'),
         ),
-        wf?.missing.length ? h('div.callout', null, h('h2', null, 'Ce qui manque'), h('ul', null, wf.missing.map((m) => h('li', null, m)))) : null,
+        wf?.missing.length ? h('div.callout', null, h('h2', null, 'Ce qui manque'), h('ul', null, wf.missing.map((m) => h('li', { title: m }, examProblemText(m))))) : null,
         exam.missing?.length ? h('p.warn', null, `Incidences manquantes : ${exam.missing.join(', ')}`) : null,
-        exam.problems?.length ? h('p.warn', null, `Problèmes : ${exam.problems.join(' ; ')}`) : null,
+        exam.problems?.length ? h('p.warn', null, `Problèmes : ${exam.problems.map(examProblemText).join(' ; ')}`) : null,
         h('h2', null, 'Images reçues'),
         h('ul.inline', null, exam.images.map((i) => h('li', null, i.view?.code ?? 'autre'))),
         form ? renderL1Form(form) : h('p', null, 'Fiche L1 non reçue.'),
