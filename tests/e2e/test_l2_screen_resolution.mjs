@@ -4,9 +4,11 @@
 // right, the "résolution écran" notice on each), the reader changes the window of one view and
 // zooms another; when the full frames are let through every view is replaced at full
 // resolution and keeps what the reader did. Then the failure paths: a hub that has no reduced
-// frame (406) shows the full frames directly; a full frame that cannot come leaves the view
-// at screen resolution with a warning not to zoom, and the reader cannot sign it. Last, a mammogram shared by link opened on a
-// phone: its reduced frame first, the whole file on demand.
+// frame (406) shows the full frames directly; a full frame whose download fails (the console's
+// fetch and the loader's own request) is tried again a second later; one that cannot come at
+// all leaves the view at screen resolution with a warning not to zoom, and the reader cannot
+// sign. Last, a mammogram shared by link opened on a phone: its reduced frame first, the whole
+// file on demand.
 import path from 'node:path';
 import { run, tmpDir, startHub, synth, storescu, signLatestExams, api, launchBrowser, watch, screenshot, edgeBrightness, check, log, SOURCE_DIR } from './lib.mjs';
 
@@ -122,7 +124,27 @@ run(async () => {
     await context.close();
   }
 
-  // 3. A full frame that cannot come: the view stays at screen resolution and says so.
+  // 3. Full frames failing for a moment (a link's hiccup): the console's fetch and the loader's
+  // own request both fail, the next try a second later succeeds; every view at full resolution.
+  {
+    const context = await launchBrowser();
+    const page = await context.newPage();
+    const tries = new Map();
+    await page.route(FULL_FRAME, (route) => {
+      const url = route.request().url();
+      tries.set(url, (tries.get(url) ?? 0) + 1);
+      if (tries.get(url) > 2) return route.continue();
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"hub busy"}' });
+    });
+    await openSession(page, hub.base, session);
+    await page.waitForFunction(() => [...document.querySelectorAll('.viewer .vp-cell[data-cell^="cur-"]')].every((c) => c.dataset.resolution === 'full'), null, { timeout: 60000 });
+    // (The prior's frames, prefetched after the views, may be at any try by then.)
+    const counts = [...tries.values()];
+    check(counts.filter((n) => n >= 3).length >= 4, `the 4 views' full frames failed twice and came on a later try (requests per frame: ${counts.join(', ')})`);
+    await context.close();
+  }
+
+  // 4. A full frame that cannot come: the view stays at screen resolution and says so.
   {
     const context = await launchBrowser();
     const page = await context.newPage();
@@ -143,7 +165,7 @@ run(async () => {
     check(!['negative_result', 'result_sent'].includes(wf.state), `nothing signed (${wf.state})`);
     await context.close();
   }
-  // 4. A full-size mammogram shared by link, on a phone: the screen's resolution first (a few
+  // 5. A full-size mammogram shared by link, on a phone: the screen's resolution first (a few
   // hundred kilobytes), the whole file on demand.
   {
     const wf = await api(hub.base, 'GET', `/api/exams/${examIds[0]}/workflow`);

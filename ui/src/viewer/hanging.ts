@@ -47,6 +47,9 @@ interface Staged {
   ready: Promise<boolean>; // false when it could not be rendered (then it is not used)
 }
 
+// Waits before each new try of a full frame that could not be loaded.
+const FULL_FRAME_RETRY_MS = [1000, 3000];
+
 // Resolves at the next IMAGE_RENDERED event of the viewport element `el`.
 function renderedOnce(el: HTMLElement): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -280,11 +283,18 @@ export class Hanging {
   private async upgrade(vp: StackViewport, el: HTMLDivElement, img: HungImage, reducedId: string): Promise<void> {
     const cellEl = el.parentElement!;
     const stillShown = () => el.dataset.imageId === img.imageId && vp.getCurrentImageId() === reducedId;
-    try {
-      await loadImage(img.imageId);
-    } catch {
-      if (stillShown()) cellEl.dataset.resolution = 'failed';
-      return;
+    // A failed download is tried again (a link's hiccup), then the view says it failed.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await loadImage(img.imageId);
+        break;
+      } catch {
+        if (attempt >= FULL_FRAME_RETRY_MS.length || !stillShown()) {
+          if (stillShown()) cellEl.dataset.resolution = 'failed';
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, FULL_FRAME_RETRY_MS[attempt]));
+      }
     }
     if (!stillShown()) {
       evictIfReleased(img.imageId); // the reader moved on to the next exam meanwhile
