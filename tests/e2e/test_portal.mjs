@@ -125,6 +125,16 @@ run(async () => {
   await page.getByRole('link', { name: /Retour à mes documents/ }).click();
   await page.waitForSelector('li.exam');
 
+  // Who consulted her file: what the L2 radiologist and she herself did, in French.
+  await page.getByText('Qui a consulté votre dossier').click();
+  await page.waitForSelector('.access-history ul.history li');
+  const history = await page.$$eval('.access-history ul.history li', (els) => els.map((e) => e.textContent));
+  check(history.some((t) => t.includes('Vous avez consulté vos images')), `she sees her own reading of her image: ${history.slice(0, 5).join(' | ')}`);
+  check(history.some((t) => /Radiologue L2 \(.+\) a (consulté|fait passer)/.test(t)), `she sees the second reader: ${history.join(' | ')}`);
+  check(history.every((t) => !/\b(read|retrieve|portal\.|auth\.|system|hub|transition)\b|@/.test(t)), `no audit code shown: ${history.join(' | ')}`);
+  await screenshot(page, 'portal-woman-access-history', { fullPage: true });
+  await noHorizontalScroll(page, 'portal access history');
+
   // She shares the exam with a doctor.
   await page.click(`li.exam[data-study="${studyA.study_uid}"] button`);
   await page.waitForSelector('input.share-url');

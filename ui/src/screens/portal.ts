@@ -8,7 +8,7 @@
 import { h, replace, formatDate, toast } from '../dom';
 import { ApiError, get, post, enc } from '../api';
 import { portalLogin, login, type User } from '../auth';
-import { LETTER_KINDS, VIEW_NAMES, personName, label } from '../i18n';
+import { EXAM_STATES, LETTER_KINDS, ROLES, VIEW_NAMES, personName, label } from '../i18n';
 import { showSingleImage, saveBlob, type SingleImage } from '../viewer/single_image';
 
 export interface PortalLetter {
@@ -234,6 +234,85 @@ function examItem(exam: PortalExam, canShare: boolean): HTMLElement {
   );
 }
 
+interface AccessEntry {
+  time: string;
+  actor: string;
+  role: string;
+  action: string;
+  object_type: string;
+  detail: { to?: string } | string | null;
+}
+
+// Who did it, in words a woman understands.
+function whoDid(e: AccessEntry, womanId: string): string {
+  if (e.actor === `woman:${womanId}`) return 'Vous';
+  if (e.actor.startsWith('share:')) return 'Une personne avec votre lien de partage';
+  if (e.role === 'doctor') return `Votre médecin (${e.actor})`;
+  const role = e.role.split('@')[0]; // "l1_radiologist@CIM01,CIM02": the role, its centres aside
+  if (role === 'gateway') return 'Le centre d’imagerie (transmission des images)';
+  if (role === 'system' || e.actor === 'hub') return 'Le système de dépistage (automatiquement)';
+  return `${label(ROLES, role)} (${e.actor})`;
+}
+
+// What was done with her record (the hub's audit actions, grouped), as a past participle.
+function whatWasDone(e: AccessEntry): string {
+  const a = e.action;
+  const to = typeof e.detail === 'object' && e.detail?.to;
+  if (e.object_type === 'exam' && to) return `fait passer votre examen à « ${label(EXAM_STATES, to)} »`;
+  if (/^(retrieve|portal\.image|share\.retrieve)/.test(a) || e.object_type === 'instance') return 'consulté vos images';
+  if (a.startsWith('portal.letter') || a === 'list-letters' || e.object_type === 'letter') return 'consulté un courrier';
+  if (a === 'share-link.create') return 'créé un lien de partage';
+  if (a === 'share-link.revoke') return 'révoqué un lien de partage';
+  if (a.startsWith('share.')) return 'ouvert votre lien de partage';
+  if (a === 'read-access-history') return 'consulté cet historique';
+  if (a === 'auth.login') return 'ouvert une session';
+  if (a === 'auth.logout') return 'fermé sa session';
+  if (a === 'auth.failed') return 'tenté une connexion, refusée';
+  if (a.startsWith('auth.')) return 'tenté une connexion, bloquée après trop d’essais';
+  if (a.includes('identity')) return 'vérifié votre identité';
+  if (a === 'portal.documents') return 'consulté vos documents';
+  if (a.includes('doctor')) return 'consulté ou modifié votre médecin traitant';
+  if (a.startsWith('read') || a === 'search' || a === 'query') return 'consulté votre dossier';
+  return 'traité votre dossier';
+}
+
+// One line of the history: "Vous avez consulté vos images", "Radiologue L2 (dupont) a consulté…".
+function sentence(e: AccessEntry, womanId: string): string {
+  const who = whoDid(e, womanId);
+  const done = whatWasDone(e);
+  return who === 'Vous' ? `Vous avez ${done.replace('fermé sa session', 'fermé votre session')}.` : `${who} a ${done}.`;
+}
+
+// "Qui a consulté mon dossier": the latest entries of the audit trail about her, loaded when she
+// opens the section (reading it is itself recorded).
+function accessHistory(womanId: string): HTMLElement {
+  const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
+  const details = h('details.access-history', null, h('summary', null, 'Qui a consulté votre dossier'), body) as HTMLDetailsElement;
+  let loaded = false;
+  details.addEventListener('toggle', () => {
+    if (!details.open || loaded) return;
+    loaded = true;
+    get<{ entries: AccessEntry[] }>(`/api/women/${enc(womanId)}/access-history?limit=100`)
+      .then((r) =>
+        replace(
+          body,
+          r.entries.length
+            ? h(
+                'ul.history',
+                null,
+                r.entries.map((e) =>
+                  h('li', null, h('time', { datetime: e.time }, new Date(e.time).toLocaleString('fr-FR', { dateStyle: 'short', timeStyle: 'short' })), ' — ', sentence(e, womanId)),
+                ),
+              )
+            : h('p', null, 'Personne n’a encore consulté votre dossier.'),
+          h('p.hint', null, 'Les 100 dernières consultations et étapes de votre dossier, les plus récentes en premier.'),
+        ),
+      )
+      .catch((e) => replace(body, h('p.error', { role: 'alert' }, (e as Error).message)));
+  });
+  return details;
+}
+
 function portalHome(main: HTMLElement, user: User): void {
   const body = h('div', { 'aria-live': 'polite' }, 'Chargement…');
   const title = h('h1', null, user.role === 'doctor' ? 'Vos patientes' : 'Vos documents');
@@ -249,6 +328,7 @@ function portalHome(main: HTMLElement, user: User): void {
           h('h2', null, 'Vos images'),
           d.exams.length ? h('ul.docs', null, d.exams.map((e) => examItem(e, true))) : h('p', null, 'Aucun examen pour le moment.'),
           h('p.hint', null, 'Chaque consultation de vos documents est enregistrée. Une question sur vos résultats ? Adressez-vous à votre médecin ou au centre de dépistage dont les coordonnées figurent sur votre courrier.'),
+          d.woman ? accessHistory(d.woman.id) : null,
         );
         return;
       }
