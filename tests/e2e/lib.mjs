@@ -37,6 +37,17 @@ export function tmpDir(prefix) {
   return d;
 }
 
+// Imports a pure module of the web app (no DOM, no Cornerstone) from its TypeScript source,
+// `rel` under ui/src (e.g. "viewer/multipart.ts"), through esbuild into `dir`.
+export async function importUiModule(rel, dir) {
+  const esbuild = require('esbuild');
+  const src = fs.readFileSync(path.join(SOURCE_DIR, 'ui/src', rel), 'utf8');
+  const { code } = await esbuild.transform(src, { loader: 'ts', format: 'esm' });
+  const file = path.join(dir, path.basename(rel).replace(/\.ts$/, '.mjs'));
+  fs.writeFileSync(file, code);
+  return import(file);
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

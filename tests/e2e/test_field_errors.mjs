@@ -3,21 +3,9 @@
 // sentence with its values (dates, sides, numbers) carried over, and none is left in English.
 // So do what an exam still lacks and what is wrong with its images. Then the CIM's L1 form in
 // Chromium shows a hub refusal in French.
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { run, tmpDir, startHub, synth, storescu, api, request, l1Form, launchBrowser, watch, screenshot, log, check, SOURCE_DIR } from './lib.mjs';
+import { importUiModule, run, tmpDir, startHub, synth, storescu, api, request, l1Form, launchBrowser, watch, screenshot, log, check } from './lib.mjs';
 
-const require = createRequire(path.join(SOURCE_DIR, 'ui/package.json'));
-const esbuild = require('esbuild');
-
-async function loadModule(dir) {
-  const src = fs.readFileSync(path.join(SOURCE_DIR, 'ui/src/field_errors.ts'), 'utf8');
-  const { code } = await esbuild.transform(src, { loader: 'ts', format: 'esm' });
-  const file = path.join(dir, 'field_errors.mjs');
-  fs.writeFileSync(file, code);
-  return import(file);
-}
 
 const ENGLISH = /\b(the|is|are|must|required|needs|breast|finding|not|give|field)\b/i;
 
@@ -30,7 +18,7 @@ async function errorsOf(base, method, p, body) {
 
 run(async () => {
   const dir = tmpDir('dualread-e2e-fielderrors-');
-  const { frenchFieldError, examProblemText } = await loadModule(dir);
+  const { frenchFieldError, examProblemText } = await importUiModule('field_errors.ts', dir);
   const hub = await startHub(dir);
   // Every study with a laterality contradiction and a missing view: the archive's problems.
   synth(path.join(dir, 'synth'), 2, { rounds: 1, faults: 'laterality-mismatch,missing-view', faultRate: 1 });

@@ -5,20 +5,9 @@
 // frame the parser extracts is the instance's pixel data, byte for byte.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { run, tmpDir, startHub, synth, storescu, log, check, SOURCE_DIR } from './lib.mjs';
+import { importUiModule, run, tmpDir, startHub, synth, storescu, log, check, SOURCE_DIR } from './lib.mjs';
 
-const require = createRequire(path.join(SOURCE_DIR, 'ui/package.json'));
-const esbuild = require('esbuild');
-
-async function loadParser(dir) {
-  const src = fs.readFileSync(path.join(SOURCE_DIR, 'ui/src/viewer/multipart.ts'), 'utf8');
-  const { code } = await esbuild.transform(src, { loader: 'ts', format: 'esm' });
-  const file = path.join(dir, 'multipart.mjs');
-  fs.writeFileSync(file, code);
-  return import(file);
-}
 
 const enc = (s) => new TextEncoder().encode(s);
 function body(boundary, partType, payload, { preamble = '' } = {}) {
@@ -42,7 +31,7 @@ const throwsWith = (fn, words) => {
 
 run(async () => {
   const dir = tmpDir('dualread-multipart-');
-  const { firstPart, syntaxOf } = await loadParser(dir);
+  const { firstPart, syntaxOf } = await importUiModule('viewer/multipart.ts', dir);
   const b = 'dualread-0a16-4';
   const ct = `multipart/related; type="application/octet-stream"; boundary=${b}`;
 

@@ -4,21 +4,11 @@
 // right of its cell, left breast on the left), CC views lateral side up and MLO views head up.
 // The synthetic images are all stored in display orientation, so this is where the flips of a
 // vendor storing the nipple on the chest-wall side, or the feet up, are checked.
-import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { run, tmpDir, log, check, SOURCE_DIR } from './lib.mjs';
-
-const require = createRequire(path.join(SOURCE_DIR, 'ui/package.json'));
-const esbuild = require('esbuild');
+import { importUiModule, run, tmpDir, log, check } from './lib.mjs';
 
 run(async () => {
   const dir = tmpDir('dualread-orientation-');
-  const src = fs.readFileSync(path.join(SOURCE_DIR, 'ui/src/viewer/orientation.ts'), 'utf8');
-  const { code } = await esbuild.transform(src, { loader: 'ts', format: 'esm' });
-  const file = path.join(dir, 'orientation.mjs');
-  fs.writeFileSync(file, code);
-  const { flipsFor } = await import(file);
+  const { flipsFor } = await importUiModule('viewer/orientation.ts', dir);
   const img = (laterality, projection, orientation) => ({ laterality, projection, orientation });
   // [laterality, projection, Patient Orientation (rows, columns), flip horizontally, vertically]
   const cases = [
