@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { importUiModule, run, tmpDir, startHub, synth, storescu, log, check, SOURCE_DIR } from './lib.mjs';
+import { importUiModule, run, tmpDir, startHub, synth, storescu, log, check } from './lib.mjs';
 
 
 const enc = (s) => new TextEncoder().encode(s);
