@@ -17,9 +17,9 @@ namespace {
 // floor(a / b) for b > 0.
 int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-uint16_t u16(const DcmDataset& ds, const DcmTagKey& tag, uint16_t fallback) {
+uint16_t u16(DcmDataset& ds, const DcmTagKey& tag, uint16_t fallback) {
   Uint16 v = 0;
-  return const_cast<DcmDataset&>(ds).findAndGetUint16(tag, v).good() ? v : fallback;
+  return ds.findAndGetUint16(tag, v).good() ? v : fallback;
 }
 
 }  // namespace
@@ -141,10 +141,6 @@ ReducedFrame reduceFrame(const std::filesystem::path& file, uint32_t frame,
     throw ReduceError(ReduceError::Kind::kNoSuchFrame,
                       "there is no frame " + std::to_string(frame) + " (this object has " +
                           std::to_string(frames) + ")");
-  if (f.bits_allocated != 8 && f.bits_allocated != 16)
-    throw ReduceError(ReduceError::Kind::kUnsupported,
-                      "images of " + std::to_string(f.bits_allocated) +
-                          " bits allocated have no reduced rendition (8 or 16 only)");
   Uint32 frame_size = 0;
   if (pixels->getUncompressedFrameSize(&ds, frame_size).bad() || frame_size == 0)
     throw ReduceError(ReduceError::Kind::kUnreadable, "the frame's size cannot be worked out");

@@ -101,7 +101,12 @@ const RULES: Rule[] = [
 
 // The French sentence for one of the hub's field errors, or null when there is none.
 export function frenchFieldError(message: string): string | null {
-  for (const [re, fr] of RULES) {
+  return translate(RULES, message);
+}
+
+// The French sentence of the first rule matching `message`, or null.
+function translate(rules: Rule[], message: string): string | null {
+  for (const [re, fr] of rules) {
     const m = re.exec(message);
     if (m) return fr(...m);
   }
@@ -135,9 +140,5 @@ const EXAM_RULES: Rule[] = [
 ];
 
 export function examProblemText(message: string): string {
-  for (const [re, fr] of EXAM_RULES) {
-    const m = re.exec(message);
-    if (m) return fr(...m);
-  }
-  return message;
+  return translate(EXAM_RULES, message) ?? message;
 }

@@ -8,7 +8,7 @@ import { cache } from '@cornerstonejs/core';
 import { wadors } from '@cornerstonejs/dicom-image-loader';
 import { get, enc } from '../api';
 import { loadImage, forget as forgetFrame } from './frame_fetch';
-import { dropReduced, loadReduced } from './reduced_fetch';
+import { dropReduced, loadReduced, type DicomJson } from './reduced_fetch';
 import type { ExamDetail, ExamSummary, ExamWorkflow, L1Form, ViewInfo } from '../types';
 
 export const STANDARD_VIEWS = ['RCC', 'LCC', 'RMLO', 'LMLO'] as const;
@@ -44,7 +44,6 @@ export interface ExamToRead {
   priorImages: Map<string, Promise<StudyImages>>;
 }
 
-type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
 
 function str(ds: DicomJson, tag: string): string {
   const v = ds[tag]?.Value?.[0];

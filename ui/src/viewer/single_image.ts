@@ -7,11 +7,10 @@
 // frame, e.g. a colour image). Fit, zoom, pan (drag), invert and a PNG export of what is shown
 // at the image's own size. One viewport; destroy() gives it back to the rendering engine.
 
-import { cache, imageLoader, metaData, utilities } from '@cornerstonejs/core';
-import { wadors } from '@cornerstonejs/dicom-image-loader';
+import { imageLoader, metaData, utilities } from '@cornerstonejs/core';
 import { h, replace } from '../dom';
 import { attachToolGroup, detachToolGroup, initCornerstone, setPrimaryTool, IMAGE_RENDERED, STACK, type StackViewport } from './cornerstone';
-import { provide } from './frame_fetch';
+import { cacheReducedFrame, fetchReducedFrame, forgetImage, type DicomJson } from './reduced_fetch';
 
 const VIEWPORT_ID = 'single-image';
 
@@ -28,58 +27,34 @@ export interface SingleImage {
   destroy(): void;
 }
 
-interface Reduced {
-  imageId: string;
-  factor: number;
-}
-
-function numbers(res: Response, name: string): number[] {
-  return (res.headers.get(name) ?? '').split(',').map(Number);
-}
-
 // The hub's reduced frame of `url` for a viewport of width x height screen pixels, decoded into
-// the cache by the DICOM image loader like any frame (so the photometric interpretation, the
-// modality LUT and the window apply as for the file): its DICOM metadata is made from the
-// answer's headers. Null when the hub has none for this image (then the whole file is shown).
-async function loadReducedImage(url: string, width: number, height: number): Promise<Reduced | null> {
-  const res = await fetch(`${url}/reduced?viewport=${Math.max(1, Math.round(width))},${Math.max(1, Math.round(height))}`, { credentials: 'same-origin' });
-  if (!res.ok) return null;
-  const [rows] = numbers(res, 'X-Dualread-Rows');
-  const [columns] = numbers(res, 'X-Dualread-Columns');
-  const [factor] = numbers(res, 'X-Dualread-Factor');
-  const [bits] = numbers(res, 'X-Dualread-Bits-Allocated');
-  const [slope = 1, intercept = 0] = numbers(res, 'X-Dualread-Rescale');
-  const body = await res.arrayBuffer();
-  if (!(rows > 0 && columns > 0 && factor > 0) || (bits !== 8 && bits !== 16) || body.byteLength !== (rows * columns * bits) / 8) return null;
-  const ds: Record<string, { vr: string; Value: unknown[] }> = {
+// the cache like any frame (so the photometric interpretation, the modality LUT and the window
+// apply as for the file), with DICOM metadata made from the answer's headers. Null when the hub
+// has none for this image (then the whole file is shown).
+async function loadReducedImage(url: string, width: number, height: number): Promise<{ imageId: string; factor: number } | null> {
+  const r = await fetchReducedFrame(url, width, height);
+  if (!r) return null;
+  const ds: DicomJson = {
     '00080060': { vr: 'CS', Value: ['MG'] },
     '00280002': { vr: 'US', Value: [1] },
-    '00280004': { vr: 'CS', Value: [res.headers.get('X-Dualread-Photometric') === 'MONOCHROME1' ? 'MONOCHROME1' : 'MONOCHROME2'] },
-    '00280010': { vr: 'US', Value: [rows] },
-    '00280011': { vr: 'US', Value: [columns] },
-    '00280030': { vr: 'DS', Value: [factor, factor] },
-    '00280100': { vr: 'US', Value: [bits] },
-    '00280101': { vr: 'US', Value: [bits] },
-    '00280102': { vr: 'US', Value: [bits - 1] },
-    '00280103': { vr: 'US', Value: [res.headers.get('X-Dualread-Signed') === '1' ? 1 : 0] },
-    '00281052': { vr: 'DS', Value: [intercept] },
-    '00281053': { vr: 'DS', Value: [slope || 1] },
+    '00280004': { vr: 'CS', Value: [r.photometric] },
+    '00280010': { vr: 'US', Value: [r.rows] },
+    '00280011': { vr: 'US', Value: [r.columns] },
+    '00280030': { vr: 'DS', Value: [r.factor, r.factor] },
+    '00280100': { vr: 'US', Value: [r.bits] },
+    '00280101': { vr: 'US', Value: [r.bits] },
+    '00280102': { vr: 'US', Value: [r.bits - 1] },
+    '00280103': { vr: 'US', Value: [r.signed ? 1 : 0] },
+    '00281052': { vr: 'DS', Value: [r.rescale[1]] },
+    '00281053': { vr: 'DS', Value: [r.rescale[0]] },
   };
-  if (res.headers.has('X-Dualread-Window')) {
-    const [center, windowWidth] = numbers(res, 'X-Dualread-Window');
-    ds['00281050'] = { vr: 'DS', Value: [center] };
-    ds['00281051'] = { vr: 'DS', Value: [windowWidth] };
+  if (r.window) {
+    ds['00281050'] = { vr: 'DS', Value: [r.window[0]] };
+    ds['00281051'] = { vr: 'DS', Value: [r.window[1]] };
   }
   const imageId = `wadors:${new URL(url, location.origin).href}/reduced`;
-  wadors.metaDataManager.add(imageId, ds as never);
-  provide(imageId, { pixelData: new Uint8Array(body), transferSyntaxUid: '1.2.840.10008.1.2.1' });
-  await imageLoader.loadAndCacheImage(imageId);
-  return { imageId, factor };
-}
-
-function forget(imageId: string): void {
-  if (cache.getImageLoadObject(imageId)) cache.removeImageLoadObject(imageId, { force: true });
-  if (imageId.startsWith('wadors:')) wadors.metaDataManager.remove(imageId);
+  await cacheReducedFrame(imageId, ds, r);
+  return { imageId, factor: r.factor };
 }
 
 // Shows the image at `url` (same origin) in `element` (which must have a size). Rejects with a
@@ -103,7 +78,7 @@ export async function showSingleImage(element: HTMLElement, url: string): Promis
     } catch {
       /* already gone */
     }
-    for (const id of ids) forget(id);
+    for (const id of ids) forgetImage(id);
     setPrimaryTool('wl');
   };
   const failed = () => new Error("Cette image n'a pas pu être chargée (elle n'est peut-être plus disponible).");
@@ -130,7 +105,7 @@ export async function showSingleImage(element: HTMLElement, url: string): Promis
     return Number.isFinite(center) && width > 0 ? utilities.windowLevel.toLowHighRange(width, center) : null;
   };
   let factor = 1;
-  let reduced: Reduced | null = null;
+  let reduced: { imageId: string; factor: number } | null = null;
   try {
     const dpr = window.devicePixelRatio || 1;
     reduced = await loadReducedImage(url, el.clientWidth * dpr, el.clientHeight * dpr).catch(() => null);
@@ -170,7 +145,7 @@ export async function showSingleImage(element: HTMLElement, url: string): Promis
       factor = 1;
       el.dataset.factor = '1';
       if (shownId) {
-        forget(shownId);
+        forgetImage(shownId);
         ids.delete(shownId);
       }
     },
